@@ -1,0 +1,200 @@
+"""How the core reports: a sink held in a ContextVar, so library code never prints.
+
+The default sink writes readable lines to stderr: phases with elapsed times, a progress line that
+rewrites itself on a terminal, GitHub Actions ``::group::`` folding and ``::error::``
+annotations under Actions. Tests install a :class:`Recorder`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, TextIO
+
+Level = Literal["info", "warn", "error", "detail"]
+
+
+class Sink(Protocol):
+    def message(self, level: Level, text: str) -> None: ...
+
+    def progress(self, text: str) -> None:
+        """A transient status line (phase, elapsed time); replaced by the next one."""
+
+    def group_start(self, title: str) -> None: ...
+
+    def group_end(self) -> None: ...
+
+
+def in_github_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+@dataclass
+class Terminal:
+    """Lines for a person and for a CI log alike."""
+
+    stream: TextIO = field(default_factory=lambda: sys.stderr)
+    verbose: bool = False
+    _progress_shown: bool = False
+
+    @property
+    def _tty(self) -> bool:
+        return self.stream.isatty() and not in_github_actions()
+
+    def _clear_progress(self) -> None:
+        if self._progress_shown:
+            self.stream.write("\r\033[K")
+            self._progress_shown = False
+
+    def message(self, level: Level, text: str) -> None:
+        if level == "detail" and not self.verbose:
+            return
+        self._clear_progress()
+        if level == "error" and in_github_actions():
+            first, _, _ = text.partition("\n")
+            self.stream.write(f"::error::{first}\n")
+        prefix = {"info": "", "detail": "  ", "warn": "warning: ", "error": "error: "}[level]
+        self.stream.write(f"{prefix}{text}\n")
+        self.stream.flush()
+
+    def progress(self, text: str) -> None:
+        if self._tty:
+            self.stream.write(f"\r\033[K{text}")
+            self._progress_shown = True
+        else:
+            self.stream.write(f"{text}\n")
+        self.stream.flush()
+
+    def group_start(self, title: str) -> None:
+        self._clear_progress()
+        self.stream.write(f"::group::{title}\n" if in_github_actions() else f"== {title}\n")
+        self.stream.flush()
+
+    def group_end(self) -> None:
+        self._clear_progress()
+        if in_github_actions():
+            self.stream.write("::endgroup::\n")
+            self.stream.flush()
+
+
+@dataclass
+class Recorder:
+    """A sink that keeps what it was told; for tests."""
+
+    lines: list[tuple[str, str]] = field(default_factory=list)
+
+    def message(self, level: Level, text: str) -> None:
+        self.lines.append((level, text))
+
+    def progress(self, text: str) -> None:
+        self.lines.append(("progress", text))
+
+    def group_start(self, title: str) -> None:
+        self.lines.append(("group", title))
+
+    def group_end(self) -> None:
+        self.lines.append(("endgroup", ""))
+
+    def text(self) -> str:
+        return "\n".join(text for _, text in self.lines)
+
+
+_sink: ContextVar[Sink] = ContextVar("cpmatrix_sink")
+
+
+def sink() -> Sink:
+    try:
+        return _sink.get()
+    except LookupError:
+        default = Terminal()
+        _sink.set(default)
+        return default
+
+
+@contextmanager
+def using(new: Sink) -> Iterator[Sink]:
+    token = _sink.set(new)
+    try:
+        yield new
+    finally:
+        _sink.reset(token)
+
+
+def info(text: str) -> None:
+    sink().message("info", text)
+
+
+def detail(text: str) -> None:
+    sink().message("detail", text)
+
+
+def warn(text: str) -> None:
+    sink().message("warn", text)
+
+
+def error(text: str) -> None:
+    sink().message("error", text)
+
+
+def progress(text: str) -> None:
+    sink().progress(text)
+
+
+@contextmanager
+def group(title: str) -> Iterator[None]:
+    target = sink()
+    target.group_start(title)
+    try:
+        yield
+    finally:
+        target.group_end()
+
+
+def elapsed(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.start
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table that reads the same in a terminal and a CI log."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for index, value in enumerate(row):
+            widths[index] = max(widths[index], len(value))
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines.extend(
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+    return "\n".join(lines)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def write_step_summary(markdown: str) -> None:
+    """Append to GitHub's job summary when running under Actions."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with Path(path).open("a", encoding="utf-8") as summary:
+            summary.write(markdown + "\n")

@@ -1,0 +1,348 @@
+"""Everything cpmatrix knows about CPython's build switches, in one place.
+
+Which switch exists from which version, how configure and ``PCbuild\\build.bat`` spell it,
+which toolchain it needs, what it cannot be combined with, and what proves it at run time.
+Adding a CPython 3.16 switch is an edit here and nowhere else. This module knows nothing of
+Docker, YAML or builds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import total_ordering
+from typing import Literal, assert_never
+
+
+class Feature(StrEnum):
+    """The one vocabulary for features: matrix, cell ids, ``--variant``, ``--expect``, manifests.
+
+    Declaration order is the canonical order of a variant name (``freethreaded+tailcall``).
+    """
+
+    FREETHREADED = "freethreaded"
+    JIT = "jit"
+    JIT_OFF = "jit-off"
+    JIT_INTERPRETER = "jit-interpreter"
+    TAILCALL = "tailcall"
+    NOREMOTEDEBUG = "noremotedebug"
+
+
+JIT_MODES: frozenset[Feature] = frozenset({Feature.JIT, Feature.JIT_OFF, Feature.JIT_INTERPRETER})
+
+OS = Literal["linux", "macos", "windows"]
+Profile = Literal["release", "optimized", "debug"]
+PROFILES: tuple[Profile, ...] = ("release", "optimized", "debug")
+DEFAULT_PROFILE: Profile = "release"
+
+
+@total_ordering
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A CPython release (``3.13.5``) or a minor series (``3.13``, micro is None)."""
+
+    major: int
+    minor: int
+    micro: int | None = None
+
+    _PATTERN = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        match = cls._PATTERN.match(text.strip())
+        if match is None:
+            raise ValueError(f"not a CPython version: {text!r} (expected e.g. 3.13 or 3.13.5)")
+        micro = match.group(3)
+        return cls(int(match.group(1)), int(match.group(2)), int(micro) if micro else None)
+
+    @property
+    def series(self) -> Version:
+        return Version(self.major, self.minor)
+
+    @property
+    def minor_text(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    def at_least(self, major: int, minor: int) -> bool:
+        return (self.major, self.minor) >= (major, minor)
+
+    def _key(self) -> tuple[int, int, int]:
+        return (self.major, self.minor, -1 if self.micro is None else self.micro)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def __str__(self) -> str:
+        base = f"{self.major}.{self.minor}"
+        return base if self.micro is None else f"{base}.{self.micro}"
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """One switch as CPython spells it."""
+
+    feature: Feature
+    summary: str
+    since: Version
+    configure: tuple[str, ...]
+    buildbat: tuple[str, ...]
+
+
+SPECS: dict[Feature, FeatureSpec] = {
+    spec.feature: spec
+    for spec in (
+        FeatureSpec(
+            feature=Feature.FREETHREADED,
+            summary="free-threaded build: the GIL is disabled (PEP 703)",
+            since=Version(3, 13),
+            configure=("--disable-gil",),
+            buildbat=("--disable-gil",),
+        ),
+        FeatureSpec(
+            feature=Feature.JIT,
+            summary="experimental JIT compiled in and on by default",
+            since=Version(3, 13),
+            configure=("--enable-experimental-jit=yes",),
+            buildbat=("--experimental-jit",),
+        ),
+        FeatureSpec(
+            feature=Feature.JIT_OFF,
+            summary="experimental JIT compiled in, off until PYTHON_JIT=1",
+            since=Version(3, 13),
+            configure=("--enable-experimental-jit=yes-off",),
+            buildbat=("--experimental-jit-off",),
+        ),
+        FeatureSpec(
+            feature=Feature.JIT_INTERPRETER,
+            summary="tier-2 interpreter without machine code (no LLVM needed)",
+            since=Version(3, 13),
+            configure=("--enable-experimental-jit=interpreter",),
+            buildbat=("--experimental-jit-interpreter",),
+        ),
+        FeatureSpec(
+            feature=Feature.TAILCALL,
+            summary="tail-calling interpreter (needs clang >= 19 / ClangCL / VS 2026)",
+            since=Version(3, 14),
+            configure=("--with-tail-call-interp",),
+            buildbat=("--tail-call-interp",),
+        ),
+        FeatureSpec(
+            feature=Feature.NOREMOTEDEBUG,
+            summary="remote debugging (PEP 768) compiled out",
+            since=Version(3, 14),
+            configure=("--without-remote-debug",),
+            buildbat=("--without-remote-debug",),
+        ),
+    )
+}
+
+ALWAYS_CONFIGURE: tuple[str, ...] = ("--enable-option-checking=fatal",)
+"""configure only warns about unknown options unless told otherwise; we want a failure."""
+
+PROFILE_CONFIGURE: dict[Profile, tuple[str, ...]] = {
+    "release": (),
+    "optimized": ("--enable-optimizations", "--with-lto"),
+    "debug": ("--with-pydebug",),
+}
+
+# The JIT's stencils are built by exactly one LLVM major per CPython minor (Tools/jit/_llvm.py).
+JIT_LLVM_MAJOR: dict[tuple[int, int], int] = {
+    (3, 13): 18,
+    (3, 14): 19,
+    (3, 15): 21,
+    (3, 16): 21,
+}
+
+TAILCALL_MIN_CLANG = 19
+
+
+def canonical_order(features: Iterable[Feature]) -> tuple[Feature, ...]:
+    chosen = set(features)
+    return tuple(feature for feature in Feature if feature in chosen)
+
+
+def variant_name(features: Iterable[Feature]) -> str:
+    ordered = canonical_order(features)
+    return "+".join(ordered) if ordered else "default"
+
+
+def jit_mode(features: Iterable[Feature]) -> Feature | None:
+    modes = [feature for feature in features if feature in JIT_MODES]
+    return modes[0] if modes else None
+
+
+def llvm_major_for(version: Version) -> int:
+    try:
+        return JIT_LLVM_MAJOR[(version.major, version.minor)]
+    except KeyError:
+        known = ", ".join(f"{a}.{b}" for a, b in sorted(JIT_LLVM_MAJOR))
+        raise ValueError(
+            f"cpmatrix does not know which LLVM builds the JIT of CPython {version.minor_text} "
+            f"(known: {known}); add it to JIT_LLVM_MAJOR in cpmatrix/features.py"
+        ) from None
+
+
+def needs_llvm(features: Iterable[Feature]) -> bool:
+    """The interpreter-only JIT mode emits no machine code, so it needs no stencils."""
+    mode = jit_mode(features)
+    return mode is not None and mode is not Feature.JIT_INTERPRETER
+
+
+def why_impossible(
+    version: Version, features: frozenset[Feature], os: OS, profile: Profile
+) -> str | None:
+    """The reason a (version, features, os, profile) combination cannot be built, or None."""
+    for feature in canonical_order(features):
+        spec = SPECS[feature]
+        if not version.at_least(spec.since.major, spec.since.minor):
+            return (
+                f"{feature} needs CPython {spec.since}+ ({spec.configure[0]}); "
+                f"{version} does not have it"
+            )
+    modes = canonical_order(features & JIT_MODES)
+    if len(modes) > 1:
+        return f"{' and '.join(modes)} are different JIT modes; choose one"
+    if Feature.FREETHREADED in features and modes:
+        return (
+            f"{modes[0]} with freethreaded is not supported by CPython yet: configure only warns "
+            "that --enable-experimental-jit does not work correctly with --disable-gil "
+            "(GH-133171, the JIT is built but never used) and build.bat refuses it"
+        )
+    if needs_llvm(features):
+        try:
+            llvm_major_for(version)
+        except ValueError as error:
+            return str(error)
+    if (
+        os == "windows"
+        and Feature.TAILCALL in features
+        and version.at_least(3, 15)
+        and profile == "debug"
+    ):
+        return "tailcall on Windows with CPython 3.15+ (MSVC v145) is built in Release only"
+    return None
+
+
+def configure_arguments(
+    version: Version, features: frozenset[Feature], profile: Profile
+) -> tuple[str, ...]:
+    """configure's switches for a cell, in a stable order (cache keys depend on it)."""
+    del version  # every known switch is spelled the same in every version that has it
+    args: list[str] = list(ALWAYS_CONFIGURE)
+    for feature in canonical_order(features):
+        args.extend(SPECS[feature].configure)
+    if Feature.FREETHREADED in features:
+        args.append("--with-mimalloc")  # fail loudly if free-threading's allocator is missing
+    args.extend(PROFILE_CONFIGURE[profile])
+    return tuple(args)
+
+
+WindowsArch = Literal["x64", "ARM64"]
+
+
+def buildbat_arguments(
+    version: Version, features: frozenset[Feature], profile: Profile, arch: WindowsArch
+) -> tuple[str, ...]:
+    """``PCbuild\\build.bat`` arguments for a cell."""
+    args: list[str] = ["-p", arch, "-c", "Debug" if profile == "debug" else "Release"]
+    if profile == "optimized":
+        args.append("--pgo")
+    for feature in canonical_order(features):
+        args.extend(SPECS[feature].buildbat)
+    if Feature.TAILCALL in features and not version.at_least(3, 15):
+        args.append("/p:PlatformToolset=ClangCL")
+    return tuple(args)
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """An executable a build needs, with what to install when it is missing."""
+
+    command: str
+    purpose: str
+    install_hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Toolchain:
+    """What a POSIX build needs: the C compiler to use, LLVM tools, and their environment."""
+
+    cc: str | None
+    llvm_major: int | None
+    tools: tuple[Tool, ...]
+    env: tuple[tuple[str, str], ...]
+
+
+def _install_hint(os: OS, major: int) -> str:
+    if os == "macos":
+        return f"brew install llvm@{major}"
+    return f"apt-get install clang-{major} llvm-{major} (or apt.llvm.org's llvm.sh {major})"
+
+
+def posix_toolchain(version: Version, features: frozenset[Feature], os: OS) -> Toolchain:
+    """The toolchain a configure/make build needs, found the way CPython's CI finds it."""
+    if os == "windows":
+        raise ValueError("Windows builds use PCbuild, not a POSIX toolchain")
+    tools: list[Tool] = []
+    env: list[tuple[str, str]] = []
+    cc: str | None = None
+    llvm_major: int | None = None
+    if needs_llvm(features):
+        llvm_major = llvm_major_for(version)
+        hint = _install_hint(os, llvm_major)
+        if os == "linux":
+            for name in ("clang", "llvm-readobj", "llvm-objdump"):
+                tools.append(
+                    Tool(f"{name}-{llvm_major}", f"JIT stencils (LLVM {llvm_major})", hint)
+                )
+        tools.append(Tool("python3", "Tools/jit/build.py runs under a host python3 (3.11+)", ""))
+        if version.at_least(3, 15):
+            env.append(("LLVM_VERSION", str(llvm_major)))
+    if Feature.TAILCALL in features:
+        clang_major = max(TAILCALL_MIN_CLANG, llvm_major or 0)
+        cc = f"clang-{clang_major}" if os == "linux" else "clang"
+        tools.append(
+            Tool(
+                cc,
+                f"tail-call interpreter (clang >= {TAILCALL_MIN_CLANG})",
+                _install_hint(os, clang_major),
+            )
+        )
+    return Toolchain(cc=cc, llvm_major=llvm_major, tools=tuple(tools), env=tuple(env))
+
+
+def windows_toolset(version: Version, features: frozenset[Feature]) -> str:
+    """Which Visual Studio toolset a Windows cell needs."""
+    if Feature.TAILCALL in features:
+        return "ClangCL (clang-cl 19+)" if not version.at_least(3, 15) else "MSVC v145 (VS 2026)"
+    return "MSVC (VS 2022 or newer)"
+
+
+def abiflags(features: frozenset[Feature], profile: Profile) -> str:
+    """ABI flags a build of these features carries: ``t`` free-threaded, ``d`` debug."""
+    flags = "t" if Feature.FREETHREADED in features else ""
+    return flags + ("d" if profile == "debug" else "")
+
+
+def tailcall_macro(version: Version) -> str:
+    """The sysconfig variable that says the tail-call interpreter is in."""
+    return "_Py_TAIL_CALL_INTERP" if version.at_least(3, 15) else "Py_TAIL_CALL_INTERP"
+
+
+def describe(feature: Feature) -> str:
+    match feature:
+        case (
+            Feature.FREETHREADED
+            | Feature.JIT
+            | Feature.JIT_OFF
+            | Feature.JIT_INTERPRETER
+            | Feature.TAILCALL
+            | Feature.NOREMOTEDEBUG
+        ):
+            return SPECS[feature].summary
+        case _:
+            assert_never(feature)

@@ -1,0 +1,96 @@
+"""Where things live: the cache outside the clone, and each cell's directory under build/.
+
+Everything downstream of a cell takes paths from here, so a cell's directory layout is
+written down once: ``build/<cell-id>/{install/, build.log, build.json, verify.json}``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpmatrix import features as fx
+from cpmatrix.features import Feature, Profile, Version
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """``$CPMATRIX_CACHE``, else ``$XDG_CACHE_HOME/cpmatrix``, else ``~/.cache/cpmatrix``."""
+    explicit = os.environ.get("CPMATRIX_CACHE")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "cpmatrix"
+
+
+def build_root() -> Path:
+    """``$CPMATRIX_BUILD_DIR``, else ``build/`` in the project."""
+    return Path(os.environ.get("CPMATRIX_BUILD_DIR", PROJECT_ROOT / "build"))
+
+
+def dist_root() -> Path:
+    """``$CPMATRIX_DIST_DIR``, else ``dist/`` in the project."""
+    return Path(os.environ.get("CPMATRIX_DIST_DIR", PROJECT_ROOT / "dist"))
+
+
+@dataclass(frozen=True, slots=True)
+class CellPaths:
+    """The files of one cell under a build root."""
+
+    root: Path
+    cell_id: str
+
+    @classmethod
+    def of(cls, cell_id: str, root: Path | None = None) -> CellPaths:
+        return cls(root or build_root(), cell_id)
+
+    @property
+    def dir(self) -> Path:
+        return self.root / self.cell_id
+
+    @property
+    def install(self) -> Path:
+        return self.dir / "install"
+
+    @property
+    def work(self) -> Path:
+        """The out-of-tree build directory (object files)."""
+        return self.dir / "work"
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "build.log"
+
+    @property
+    def record(self) -> Path:
+        return self.dir / "build.json"
+
+    @property
+    def verify_report(self) -> Path:
+        return self.dir / "verify.json"
+
+    @property
+    def junit(self) -> Path:
+        return self.dir / "verify.junit.xml"
+
+    @property
+    def incomplete_marker(self) -> Path:
+        """Present while a build runs and after one fails or is interrupted."""
+        return self.dir / "INCOMPLETE"
+
+
+def posix_executable_name(version: Version, features: frozenset[Feature], profile: Profile) -> str:
+    """``python3.13``, ``python3.13t``, ``python3.14td``: what ``make install`` installs."""
+    return f"python{version.minor_text}{fx.abiflags(features, profile)}"
+
+
+def windows_executable_name(
+    version: Version, features: frozenset[Feature], profile: Profile
+) -> str:
+    """``python.exe``, or ``python3.14t.exe`` for free-threaded (``_d`` for debug)."""
+    debug = "_d" if profile == "debug" else ""
+    if Feature.FREETHREADED in features:
+        return f"python{version.minor_text}t{debug}.exe"
+    return f"python{debug}.exe"

@@ -1,0 +1,55 @@
+"""Renderers for resolved matrices: a table for people, JSON for programs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cpmatrix import ci, console
+from cpmatrix.matrix import Cell, Resolution
+
+
+def cell_record(cell: Cell) -> dict[str, Any]:
+    """A cell as plain data: what manifests, reports and ``--format json`` share."""
+    return {
+        "id": cell.id,
+        "python": str(cell.python.release),
+        "series": cell.python.series.minor_text,
+        "variant": cell.variant.name,
+        "features": [str(f) for f in cell.variant.ordered],
+        "platform": cell.platform.name,
+        "os": cell.platform.os,
+        "arch": cell.platform.arch,
+        "profile": cell.profile,
+        "runner": cell.platform.runner,
+        "builder": cell.platform.builder,
+    }
+
+
+def matrix_table(resolution: Resolution) -> str:
+    rows = [
+        [c.id, str(c.python.release), c.variant.name, c.platform.name, c.profile, c.platform.runner]
+        for c in resolution.cells
+    ]
+    text = console.table(["cell", "python", "variant", "platform", "profile", "runner"], rows)
+    text += f"\n\n{len(resolution.cells)} cells"
+    if resolution.skipped:
+        text += f"; {len(resolution.skipped)} skipped because CPython cannot build them:\n"
+        text += "\n".join(f"  {s.description}: {s.reason}" for s in resolution.skipped)
+    return text
+
+
+def matrix_json(resolution: Resolution) -> str:
+    data = {
+        "cells": [cell_record(c) for c in resolution.cells],
+        "skipped": [{"cell": s.description, "reason": s.reason} for s in resolution.skipped],
+    }
+    return json.dumps(data, indent=2)
+
+
+def github_json(resolution: Resolution, shard: ci.Shard | None) -> str:
+    return json.dumps(ci.github_matrix(resolution.cells, shard), separators=(",", ":"))
+
+
+def github_shards_json(resolution: Resolution) -> str:
+    return json.dumps(ci.github_shards(resolution.cells), separators=(",", ":"))

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian/Ubuntu machine for cpmatrix: Python deps (editable, with dev extras),
+# a Docker engine if none answers, and debootstrap (the base-image fallback where no registry
+# answers). Safe to run again: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need_apt=()
+command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+command -v gpg >/dev/null 2>&1 || need_apt+=(gpg)
+command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]} from the system's apt sources"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  log "no Docker engine answers; starting dockerd (log: /var/log/cpmatrix-dockerd.log)"
+  as_root sh -c 'nohup dockerd >/var/log/cpmatrix-dockerd.log 2>&1 &'
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { log "dockerd did not start; see /var/log/cpmatrix-dockerd.log"; exit 1; }
+fi
+
+log "installing cpmatrix and its dev tools (pip install -e .[dev])"
+python3 -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' >&2 || true
+python3 -c 'import cpmatrix, invoke, yaml, docker' || { log "pip install failed"; exit 1; }
+log "ready: $(docker version --format 'docker engine {{.Server.Version}}'), $(python3 --version)"
