@@ -275,6 +275,8 @@ class Toolchain:
     llvm_major: int | None
     tools: tuple[Tool, ...]
     env: tuple[tuple[str, str], ...]
+    brew_formula: str | None = None
+    """On macOS LLVM comes from Homebrew (``brew --prefix llvm@N``); Apple clang is rejected."""
 
 
 def _install_hint(os: OS, major: int) -> str:
@@ -312,7 +314,10 @@ def posix_toolchain(version: Version, features: frozenset[Feature], os: OS) -> T
                 _install_hint(os, clang_major),
             )
         )
-    return Toolchain(cc=cc, llvm_major=llvm_major, tools=tuple(tools), env=tuple(env))
+    formula = f"llvm@{llvm_major}" if os == "macos" and llvm_major is not None else None
+    return Toolchain(
+        cc=cc, llvm_major=llvm_major, tools=tuple(tools), env=tuple(env), brew_formula=formula
+    )
 
 
 def windows_toolset(version: Version, features: frozenset[Feature]) -> str:
