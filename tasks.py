@@ -9,13 +9,17 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from invoke import Context, Exit, task
 
-from cpmatrix import console, matrixfile, reports
+from cpmatrix import artifacts, console, distindex, layout, matrixfile, reports
 from cpmatrix.ci import Shard
-from cpmatrix.errors import CpmatrixError
+from cpmatrix.errors import ArtifactError, CpmatrixError, UsageError
+from cpmatrix.matrix import host_platform
+from cpmatrix.sources import SourceCache, prepare
+from cpmatrix.sources import clean as clean_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,3 +87,365 @@ def matrix(
                 code=2,
             )
     sys.stdout.flush()
+
+
+@task(
+    help={
+        "python": "CPython minor or release from matrix.yaml (3.13 or 3.13.5)",
+        "source": "a release tarball (path or URL) or a CPython checkout to use instead of "
+        "the cache / python.org / Debian",
+        "matrix": FILTER_HELP["matrix"],
+    }
+)
+@reported
+def source(c: Context, python: str, source: str = "", matrix: str = "") -> None:
+    """Fetch, verify and extract CPython's source; print the read-only tree's path."""
+    release = matrixfile.load(matrix or None).python(python)
+    tree = prepare(release, source=source or None)
+    patches = ", ".join(tree.patches) or "none"
+    console.info(f"source: tree key {tree.key}; patches: {patches}")
+    print(tree.path)
+    sys.stdout.flush()
+
+
+CLEANABLE = {"sources": "the source cache: tarballs and extracted trees"}
+
+
+@task(help={"sources": f"remove {CLEANABLE['sources']} (layout.cache_dir()/sources)"})
+@reported
+def clean(c: Context, sources: bool = False) -> None:
+    """Remove cached things; say which with a flag."""
+    chosen = [name for name, wanted in (("sources", sources),) if wanted]
+    if not chosen:
+        listing = ", ".join(f"--{name} ({what})" for name, what in CLEANABLE.items())
+        raise Exit(f"error: nothing to clean; choose: {listing}", code=2)
+    if sources:
+        cache = SourceCache.default()
+        freed = clean_sources(cache)
+        console.info(f"removed {cache.root} ({freed / 1e6:.1f} MB)")
+
+
+@task(
+    help={
+        "python": "with --variants: the CPython of the built cells (3.13 or 3.13.5)",
+        "variants": "built cells to compare, comma-separated (default,jit,freethreaded); each "
+        "must have been built (`invoke build`); runs in the builder image",
+        "profile": "profile of those cells (default: release)",
+        "interpreter": "add a column: this interpreter (on this machine, or inside --image)",
+        "image": "run --interpreter (default python3) inside this Docker image",
+        "column": "add a column (repeatable): name=N,interpreter=PATH[,image=IMAGE | "
+        ",apt=SUITE:PKG+PKG][,env=VAR=VALUE...]; without image/apt it runs here",
+        "preset": "add preset columns: debian-jit = Debian unstable's python3.14 and "
+        "python3.15 with PYTHON_JIT=0 and =1 (four columns)",
+        "env": "split every column by a run-time switch (repeatable): PYTHON_JIT=0,1 or "
+        "PYTHON_GIL=1,0 makes one column per value",
+        "suites": "single-thread, scaling, startup, comma-separated (default: all three)",
+        "fast": "CI-sized run: 3 pyperf processes x 3 values (in 3 rounds taking turns across "
+        "the columns), fewer import-time repeats",
+        "baseline": "column to compare against (default: `default`, else the first column)",
+        "name": "report name: results go to build/bench/<name>/ (default from the options)",
+        "max_workers": "scaling suite: up to this many workers (default: the machine's cores)",
+        "matrix": FILTER_HELP["matrix"],
+        "verbose": "show everything the interpreters print (pyperf's own lines)",
+    },
+    iterable=["column", "env"],
+)
+@reported
+def bench(
+    c: Context,
+    python: str = "",
+    variants: str = "",
+    profile: str = "",
+    interpreter: str = "",
+    image: str = "",
+    column: list[str] | None = None,
+    preset: str = "",
+    env: list[str] | None = None,
+    suites: str = "",
+    fast: bool = False,
+    baseline: str = "",
+    name: str = "",
+    max_workers: int = 0,
+    matrix: str = "",
+    verbose: bool = False,
+) -> None:
+    """Benchmark interpreters side by side with pyperf; report, chart and JSON in build/bench/.
+
+    Columns: built cells (--python 3.13 --variants default,jit,freethreaded), any interpreter
+    (--interpreter PATH [--image IMAGE]), --column specs and --preset debian-jit; --env splits
+    each column by a run-time switch. Every column is compared with the baseline: ratio and
+    significance as `pyperf compare_to` gives them, plus the geometric mean.
+
+    Examples:
+      invoke bench --fast --python=3.13 --variants default,jit,freethreaded
+      invoke bench --fast --preset debian-jit
+      invoke bench --variants freethreaded --env PYTHON_GIL=1,0
+      invoke bench --column "name=sid 3.14,apt=sid:python3.14,interpreter=/usr/bin/python3.14"
+    """
+    from cpmatrix import bench as benchmarks
+    from cpmatrix.bench import plan
+
+    options = plan.Options(
+        python=python,
+        variants=variants,
+        profile=profile,
+        interpreter=interpreter,
+        image=image,
+        columns=tuple(column or ()),
+        preset=preset,
+        env=tuple(env or ()),
+        suites=suites,
+        fast=fast,
+        baseline=baseline,
+        name=name,
+        matrix=matrix,
+        max_workers=max_workers,
+    )
+    with console.using(console.Terminal(verbose=verbose)):
+        outputs = benchmarks.run(plan.request(options))
+    print(outputs.tables)
+    print(f"\nreport: {outputs.markdown}\n        {outputs.json}")
+    for path in outputs.charts:
+        print(f"chart:  {path}")
+
+
+@task(
+    help={
+        "python": "CPython minor or release (default: the matrix's newest)",
+        "variant": "variant name or +-joined features (default: default)",
+        "platform": "platform name (default: this machine's)",
+        "profile": "release (default), optimized or debug",
+        "all": "package every cell built under the build root; list those that cannot be",
+        "matrix": FILTER_HELP["matrix"],
+    }
+)
+@reported
+def package(
+    c: Context,
+    python: str = "",
+    variant: str = "default",
+    platform: str = "",
+    profile: str = "",
+    all: bool = False,
+    matrix: str = "",
+) -> None:
+    """Package built, verified cells into dist/: archive, manifest, SHA256SUMS, index.json."""
+    model = matrixfile.load(matrix or None)
+    if all:
+        chosen = artifacts.built_cells(model)
+        if not chosen:
+            raise UsageError(f"no built cells under {layout.build_root()}", hint="invoke build …")
+    else:
+        cell = model.cell(
+            python=python or None,
+            variant=variant,
+            platform=platform or None,
+            profile=profile or None,
+        )
+        chosen = [(cell, layout.CellPaths.of(cell.id))]
+    refused = 0
+    for cell, paths in chosen:
+        try:
+            print(artifacts.package(cell, paths).archive)
+        except CpmatrixError as error:
+            if not all:
+                raise
+            console.error(error.render())
+            refused += 1
+    sys.stdout.flush()
+    if refused:
+        raise ArtifactError(f"{refused} of {len(chosen)} built cells were not packaged")
+
+
+@task(
+    help={
+        "check": "re-hash every file dist/ records and report each that does not match",
+        "dist": "the dist directory (default: dist/, or $CPMATRIX_DIST_DIR)",
+    }
+)
+@reported
+def index(c: Context, check: bool = False, dist: str = "") -> None:
+    """Rewrite dist/SHA256SUMS and dist/index.json from the manifests (or --check them)."""
+    where = Path(dist) if dist else layout.dist_root()
+    if not where.is_dir():
+        raise UsageError(f"{where} does not exist", hint="invoke build or invoke package first")
+    if check:
+        problems = distindex.check(where)
+        for problem in problems:
+            console.error(str(problem))
+        if problems:
+            raise ArtifactError(
+                f"{len(problems)} file(s) in {where} do not match what is recorded",
+                hint="rebuild or re-download them; never edit a published artifact",
+            )
+        console.info(f"{where}: every file matches its recorded sha256")
+        return
+    entries = artifacts.write_index(where)
+    console.info(f"{where}: index.json and SHA256SUMS list {len(entries)} artifact(s)")
+
+
+BUILD_HELP = {
+    "python": "CPython minor or release from matrix.yaml (default: the newest)",
+    "variant": "variant name or +-joined features (default: default); with --all, a filter",
+    "platform": "platform name (default: this machine's); with --all, a filter",
+    "profile": "release (default), optimized or debug; with --all, a filter",
+    "builder": "docker (Linux default: in the builder image, hermetic) or native (this machine; "
+    "macOS default); windows cells use PCbuild",
+    "jobs": "total make -j budget shared by all cells built at once (default: all cores)",
+    "all": "build every matrix cell for this platform (narrow with the filters)",
+    "verbose": "show the raw build log instead of phase progress",
+    "no_verify": "skip verification of the built interpreter",
+    "source": "a release tarball (path or URL) or a CPython checkout instead of the matrix's",
+    "force": "rebuild cells whose build is already complete and up to date",
+    "matrix": FILTER_HELP["matrix"],
+}
+
+
+@task(help=BUILD_HELP)
+@reported
+def build(
+    c: Context,
+    python: str = "",
+    variant: str = "",
+    platform: str = "",
+    profile: str = "",
+    builder: str = "",
+    jobs: int = 0,
+    all: bool = False,
+    verbose: bool = False,
+    no_verify: bool = False,
+    source: str = "",
+    force: bool = False,
+    matrix: str = "",
+) -> None:
+    """Build CPython cells: staged install, build.log and build.json under build/<cell-id>/."""
+    from cpmatrix import pipeline
+
+    model = matrixfile.load(matrix or None)
+    if all:
+        selection = model.selection(
+            python=python,
+            variant=variant,
+            platform=platform or model.platform(host_platform()).name,
+            profile=profile,
+        )
+        cells = list(model.expand(selection).cells)
+        if not cells:
+            raise UsageError("no cells match these filters", hint="see `invoke matrix`")
+    else:
+        cells = [
+            model.cell(
+                python=python or None,
+                variant=variant or "default",
+                platform=platform or None,
+                profile=profile or None,
+            )
+        ]
+    options = pipeline.Options(
+        builder=pipeline.parse_builder(builder),
+        jobs=jobs or None,
+        verify=not no_verify,
+        source=source or None,
+        force=force,
+    )
+    with console.using(console.Terminal(verbose=verbose)):
+        outcomes = pipeline.run(cells, options)
+        print(pipeline.report(outcomes))
+    sys.stdout.flush()
+    code = pipeline.exit_code(outcomes)
+    if code:
+        raise Exit(code=code)
+
+
+@task(
+    help={
+        "bootstrap": "make the Debian base with debootstrap from this machine's apt mirror, "
+        "even if a base image is present",
+        "verbose": "show docker build's output",
+    }
+)
+@reported
+def image(c: Context, bootstrap: bool = False, verbose: bool = False) -> None:
+    """Build (or find) the Linux builder image from docker/Dockerfile; print its tag."""
+    from cpmatrix.builders import image as images
+
+    with console.using(console.Terminal(verbose=verbose)):
+        ref = images.builder_image(rebuild_base=bootstrap)
+    console.info(f"builder image {ref.tag} ({ref.how}), id {ref.id}")
+    print(ref.tag)
+
+
+@task(
+    help={
+        "python": "CPython minor of the measured cell (default: 3.13)",
+        "variant": "variant of the measured cell (default: default)",
+        "jobs": "make -j for every build (default: all cores)",
+    }
+)
+def bench_build(c: Context, python: str = "3.13", variant: str = "default", jobs: int = 0) -> None:
+    """Measure invoke build's overhead vs. the same build by hand, and a warm ccache (3 builds)."""
+    script = Path(__file__).parent / "scripts" / "bench_build.py"
+    extra = f" --jobs={jobs}" if jobs else ""
+    c.run(f"{sys.executable} {script} --python={python} --variant={variant}{extra}", pty=False)
+
+
+VERIFY_HELP = {
+    "python": "with --variant: the cell's CPython (default: newest); with --interpreter: its "
+    "version when it cannot be read (3.14 or 3.14.10)",
+    "variant": "verify the built cell of this variant (build/<cell-id>/install)",
+    "platform": "the cell's platform (default: this machine's)",
+    "profile": "the cell's profile (default: release)",
+    "interpreter": "verify this interpreter instead of a built cell (a path; inside --image if "
+    "given)",
+    "expect": "with --interpreter: the variant it claims to be, a matrix.yaml name or +-joined "
+    "features (jit-off, freethreaded+tailcall)",
+    "image": "run --interpreter inside this container image (a distribution's python, "
+    "another team's build)",
+    "where": "auto (default: the builder image when this host's glibc is too old), host, "
+    "or builder",
+    "tier": "stdlib test tier after the checks: smoke (default), pgo, full or none",
+    "no_behaviour": "skip the behaviour checks (threads, remote_exec, venv, relocation)",
+    "verbose": "show detail lines",
+    "matrix": FILTER_HELP["matrix"],
+}
+
+
+@task(help=VERIFY_HELP)
+@reported
+def verify(
+    c: Context,
+    python: str = "",
+    variant: str = "",
+    platform: str = "",
+    profile: str = "",
+    interpreter: str = "",
+    expect: str = "",
+    image: str = "",
+    where: str = "auto",
+    tier: str = "smoke",
+    no_behaviour: bool = False,
+    verbose: bool = False,
+    matrix: str = "",
+) -> None:
+    """Prove an interpreter is exactly what it claims: every feature it has, none it lacks."""
+    from cpmatrix.verify import cli
+
+    with console.using(console.Terminal(verbose=verbose)):
+        report, written = cli.verify(
+            matrixfile.load(matrix or None),
+            python=python,
+            variant=variant,
+            platform=platform,
+            profile=profile,
+            interpreter=interpreter,
+            expect=expect,
+            image=image,
+            where=where,
+            tier=tier,
+            behaviour=not no_behaviour,
+        )
+    print(report.table())
+    print(f"\n{report.summary()}\nreport: {written}")
+    sys.stdout.flush()
+    if not report.passed:
+        raise Exit(code=cli.FAILED_EXIT_CODE)

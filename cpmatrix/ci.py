@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cpmatrix import features as fx
 from cpmatrix.errors import UsageError
+from cpmatrix.features import Feature
 from cpmatrix.matrix import Cell
 
 GITHUB_MAX_JOBS = 256
@@ -45,7 +47,14 @@ def job(cell: Cell) -> dict[str, str]:
         "profile": cell.profile,
         "runner": cell.platform.runner,
         "builder": cell.platform.builder,
+        "llvm": llvm_to_install(cell),
     }
+
+
+def llvm_to_install(cell: Cell) -> str:
+    """The LLVM major a runner must install (``brew install llvm@N``), or "" for none."""
+    needs_clang = fx.needs_llvm(cell.features) or Feature.TAILCALL in cell.features
+    return str(cell.python.llvm or "") if needs_clang else ""
 
 
 def shards_needed(count: int, max_jobs: int = GITHUB_MAX_JOBS) -> int:

@@ -82,6 +82,18 @@ class VerificationFailed(CpmatrixError):
     exit_code = 6
 
 
+class ArtifactError(CpmatrixError):
+    """An artifact cannot be made, is missing, or does not match its recorded sha256."""
+
+    exit_code = 7
+
+
+class BenchmarkFailed(CpmatrixError):
+    """A benchmark program failed or timed out in an interpreter under test; its log is kept."""
+
+    exit_code = 8
+
+
 class Interrupted(CpmatrixError):
     """Ctrl-C; partial outputs were marked incomplete."""
 

@@ -12,6 +12,7 @@ need_apt=()
 command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v gpg >/dev/null 2>&1 || need_apt+=(gpg)
+command -v patch >/dev/null 2>&1 || need_apt+=(patch)
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]} from the system's apt sources"

@@ -30,7 +30,12 @@ def test_job_has_what_the_workflow_needs(model: Matrix) -> None:
         "profile": "release",
         "runner": "macos-15",
         "builder": "native",
+        "llvm": "18",
     }
+    default = model.cell(python="3.14", variant="default", platform="macos-arm64")
+    assert ci.job(default)["llvm"] == ""
+    tailcall = model.cell(python="3.14", variant="tailcall", platform="macos-arm64")
+    assert ci.job(tailcall)["llvm"] == "19"
 
 
 def test_default_matrix_fits_in_one_github_matrix(model: Matrix) -> None:

@@ -1,0 +1,183 @@
+"""Packaging a verified cell: ``dist/<cell-id>.tar.gz``, its manifest, then the index.
+
+Only a cell whose verification passed is packaged: one that failed stays in
+``build/<cell-id>/`` with its report. The cache check (:mod:`cpmatrix.buildcache`) and the
+index (:mod:`cpmatrix.distindex`) are re-exported here, the one module the pipeline calls.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cpmatrix import console, distindex, elfinfo, layout, manifest
+from cpmatrix.archive import (
+    atomic_write_text,
+    partial_file,
+    remove_stale_partials,
+    write_tar_gz,
+)
+from cpmatrix.buildcache import (
+    Artifact,
+    ContentKey,
+    content_key,
+    current_key,
+    find_cached,
+    reusable,
+)
+from cpmatrix.distindex import check, write_index
+from cpmatrix.errors import ArtifactError, VerificationFailed
+from cpmatrix.layout import CellPaths
+from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection
+
+PROGRESS_EVERY_SECONDS = 5.0
+
+__all__ = [
+    "Artifact",
+    "ContentKey",
+    "built_cells",
+    "check",
+    "content_key",
+    "current_key",
+    "extract",
+    "find_cached",
+    "package",
+    "reusable",
+    "write_index",
+]
+
+
+# -- packaging --------------------------------------------------------------------------------
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArtifactError(
+            f"{path} is missing: the {what} of this cell was not written",
+            hint="build and verify the cell first: invoke build …",
+        ) from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise ArtifactError(f"cannot read the {what} {path}: {error}") from None
+    if not isinstance(data, dict):
+        raise ArtifactError(f"{path} is not a JSON object")
+    return data
+
+
+def verified_report(paths: CellPaths) -> dict[str, Any]:
+    """The cell's verification report, refused unless it passed: failures never reach dist/."""
+    if paths.incomplete_marker.exists():
+        raise ArtifactError(
+            f"{paths.cell_id}: the build did not complete ({paths.incomplete_marker} exists)",
+            hint=f"see {paths.log}; rebuild the cell",
+        )
+    if not paths.install.is_dir():
+        raise ArtifactError(
+            f"{paths.cell_id} is not built: {paths.install} does not exist",
+            hint="invoke build … builds, verifies and packages it",
+        )
+    report = _read_json(paths.verify_report, "verification report")
+    if report.get("passed") is not True:
+        raise VerificationFailed(
+            f"{paths.cell_id} failed verification; it stays in {paths.dir} and is not packaged",
+            hint=f"the report is {paths.verify_report}",
+        )
+    return report
+
+
+def key_of_build(cell: Cell, record: Mapping[str, Any]) -> ContentKey:
+    """The key of a finished build: its builder kind and source as build.json records them."""
+    source, where = record.get("source"), record.get("where")
+    kind = where.get("builder") if isinstance(where, Mapping) else None
+    return current_key(
+        cell,
+        source=source if isinstance(source, Mapping) else None,
+        kind=kind if kind in BUILDER_KINDS else None,
+    )
+
+
+def package(
+    cell: Cell,
+    paths: CellPaths,
+    *,
+    key: ContentKey | None = None,
+    dist: Path | None = None,
+    on_entry: Callable[[int], None] | None = None,
+) -> Artifact:
+    """dist/<cell-id>.tar.gz and its manifest from a built, verified cell; then the index."""
+    where = dist or layout.dist_root()
+    report = verified_report(paths)
+    record = _read_json(paths.record, "build record")
+    key = key or key_of_build(cell, record)
+    archive_path = where / manifest.archive_name(cell.id)
+    manifest_path = where / manifest.manifest_name(cell.id)
+    watch = console.Stopwatch()
+
+    shown = [0.0]
+
+    def progress(count: int) -> None:
+        if watch.seconds - shown[0] >= PROGRESS_EVERY_SECONDS:
+            shown[0] = watch.seconds
+            console.progress(f"{cell.id}: packaging, {count} entries [{watch.seconds:.0f}s]")
+        if on_entry is not None:
+            on_entry(count)
+
+    where.mkdir(parents=True, exist_ok=True)
+    with distindex.lock(where), partial_file(archive_path) as partial:
+        for stale in remove_stale_partials(where, archive_path.name, keep=partial):
+            console.warn(f"removed {stale.name}, left by an interrupted packaging")
+        written = write_tar_gz(paths.install, partial, top=cell.id, on_entry=progress)
+        requirements = elfinfo.requirements(paths.install) if cell.platform.os == "linux" else None
+        inputs = manifest.Inputs(
+            cell=cell,
+            build=record,
+            verification=report,
+            archive=written,
+            requirements=requirements,
+            key=key.digest,
+            key_inputs=key.inputs,
+        )
+        text = manifest.dumps(manifest.make(inputs))
+        manifest_path.unlink(missing_ok=True)  # never a new archive beside an old manifest
+        partial.replace(archive_path)
+        atomic_write_text(manifest_path, text)
+        distindex.write_index_unlocked(where)
+    console.info(
+        f"{cell.id}: packaged {archive_path.name} ({written.size / 1e6:.1f} MB, "
+        f"{written.entries} entries) in {console.elapsed(watch.seconds)}"
+    )
+    return Artifact(
+        cell_id=cell.id,
+        archive=archive_path,
+        manifest=manifest_path,
+        sha256=written.sha256,
+        size=written.size,
+        key=key.digest,
+        cached=False,
+    )
+
+
+def extract(archive: Path, into: Path) -> Path:
+    """Unpack an artifact (for consumers and tests); returns its top directory."""
+    shutil.unpack_archive(archive, into, filter="data")
+    tops = [p for p in into.iterdir() if p.is_dir()]
+    if len(tops) != 1:
+        raise ArtifactError(f"{archive.name} does not have exactly one top directory")
+    return tops[0]
+
+
+def built_cells(model: Matrix, root: Path | None = None) -> list[tuple[Cell, CellPaths]]:
+    """Every cell of the matrix that has a directory under the build root."""
+    where = root or layout.build_root()
+    known = {cell.id: cell for cell in model.expand(Selection(), include_defaults=False).cells}
+    found = []
+    for directory in sorted(where.iterdir()) if where.is_dir() else []:
+        if directory.is_dir() and directory.name in known:
+            found.append((known[directory.name], CellPaths.of(directory.name, where)))
+        elif directory.is_dir():
+            console.detail(f"{directory.name}: not a cell of {model.path.name}; skipped")
+    return found

@@ -1,0 +1,134 @@
+"""``invoke bench``: run the suites in every column with pyperf, compare against a baseline
+column, and write the report, the chart and each column's pyperf JSON under ``build/bench/``.
+
+Stages, in order: run the columns (``runner``), compare (``compare``), report and chart. All of
+it is written to ``build/bench/<name>.partial/`` and swapped in whole when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cpmatrix import console
+from cpmatrix.bench import chart, compare, report
+from cpmatrix.bench.columns import Column, check_unique
+from cpmatrix.bench.runner import ColumnResult, run_columns
+from cpmatrix.bench.suites import Settings, Suite
+from cpmatrix.errors import UsageError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    title: str
+    columns: tuple[Column, ...]
+    suites: tuple[Suite, ...]
+    settings: Settings
+    out_dir: Path
+    baseline: str | None = None
+    builds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    max_workers: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outputs:
+    markdown: Path
+    json: Path
+    charts: tuple[Path, ...]
+    tables: str
+
+
+def baseline_of(columns: tuple[Column, ...], explicit: str | None) -> str:
+    names = [c.name for c in columns]
+    if explicit:
+        if explicit not in names:
+            raise UsageError(f"--baseline {explicit!r} is not a column", hint=f"columns: {names}")
+        return explicit
+    return "default" if "default" in names else names[0]
+
+
+def run(request: Request) -> Outputs:
+    if not request.columns:
+        raise UsageError(
+            "nothing to benchmark",
+            hint="give --python/--variants, --interpreter, --column or --preset",
+        )
+    check_unique(request.columns)
+    baseline = baseline_of(request.columns, request.baseline)
+    workers = request.max_workers or os.cpu_count() or 1
+    stopwatch = console.Stopwatch()
+    load_at_start = report.machine()["load_average"]
+    partial = request.out_dir.with_name(f"{request.out_dir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    results = run_columns(request.columns, request.suites, request.settings, partial, workers)
+    made = finish(
+        replace(request, out_dir=partial),
+        tuple(results),
+        baseline,
+        stopwatch.seconds,
+        load_at_start=load_at_start,
+    )
+    _publish(partial, request.out_dir)
+    final = request.out_dir
+    return replace(
+        made,
+        markdown=final / made.markdown.name,
+        json=final / made.json.name,
+        charts=tuple(final / path.name for path in made.charts),
+    )
+
+
+def _publish(partial: Path, final: Path) -> None:
+    """Swap the finished results in whole; a failed run leaves ``<name>.partial`` with its logs
+    and the previous results untouched."""
+    old = final.with_name(f"{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    partial.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def finish(
+    request: Request,
+    results: tuple[ColumnResult, ...],
+    baseline: str,
+    seconds: float,
+    *,
+    load_at_start: list[float] | None = None,
+) -> Outputs:
+    """Compare, chart and report from the columns' pyperf files."""
+    loaded = {r.column.name: compare.load(r.results) for r in results}
+    tables = tuple(compare.compare(loaded, baseline))
+    scaling = report.scaling_speedups(loaded)
+    made = report.Report(
+        title=request.title,
+        created=report.Report.now(),
+        machine=report.machine(),
+        settings=request.settings,
+        columns=results,
+        builds=request.builds,
+        tables=tables,
+        scaling=scaling,
+        seconds=seconds,
+        load_at_start=load_at_start,
+    )
+    markdown, json_path = report.write(made, request.out_dir)
+    files = {r.column.name: r.results for r in results}
+    others = [path for name, path in files.items() if name != baseline]
+    if others:
+        report.write_atomic(
+            request.out_dir / "compare_to.md", compare.compare_to_output(files[baseline], others)
+        )
+    charts = chart.draw(tables, scaling, request.out_dir, request.title)
+    console.write_step_summary(report.markdown(made))
+    return Outputs(
+        markdown=markdown,
+        json=json_path,
+        charts=tuple(charts),
+        tables=report.plain_tables(tables),
+    )

@@ -1,0 +1,289 @@
+"""The report: the machine, the columns (what each interpreter is and which switches were in
+effect), the comparison tables, and the parallel speed-up within each column.
+
+Written as Markdown (for a release page or a CI job summary) and JSON (for tools), both
+atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cpmatrix import console
+from cpmatrix.bench.columns import DebianImage
+from cpmatrix.bench.compare import SuiteTable, table_rows
+from cpmatrix.bench.runner import ColumnResult
+from cpmatrix.bench.suites import Settings
+
+SCHEMA = 1
+NOISE_NOTE = (
+    "Numbers from a shared or virtual machine (other jobs running, no CPU isolation, turbo "
+    "and frequency scaling left on) are indicative only: compare columns of one report, "
+    "not reports from different machines, and rerun without --fast before quoting a small "
+    "difference."
+)
+
+
+def machine() -> dict[str, Any]:
+    """Cores, CPU model, memory, kernel and load: what a reader needs to weigh the numbers."""
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        model = found.group(1).strip() if found else ""
+    memory = None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        found = re.search(r"^MemTotal:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)
+        memory = round(int(found.group(1)) / 1024 / 1024, 1) if found else None
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model or platform.processor() or platform.machine(),
+        "memory_gib": memory,
+        "kernel": f"{platform.system()} {platform.release()}",
+        "load_average": [round(x, 2) for x in load] if load else None,
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    title: str
+    created: str
+    machine: Mapping[str, Any]
+    settings: Settings
+    columns: tuple[ColumnResult, ...]
+    builds: Mapping[str, Mapping[str, Any]]
+    """What the builder recorded, by cell id."""
+    tables: tuple[SuiteTable, ...]
+    scaling: Mapping[str, Mapping[str, float]]
+    seconds: float
+    load_at_start: Sequence[float] | None = None
+
+    @staticmethod
+    def now() -> str:
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def scaling_speedups(suites: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """Per column: serial time over each ``scaling-<kind>-<n>`` time (2.0 = twice as fast)."""
+    speedups: dict[str, dict[str, float]] = {}
+    for column, suite in suites.items():
+        names = suite.get_benchmark_names()
+        if "scaling-serial" not in names:
+            continue
+        serial = suite.get_benchmark("scaling-serial").mean()
+        speedups[column] = {
+            name.removeprefix("scaling-"): serial / suite.get_benchmark(name).mean()
+            for name in names
+            if name.startswith("scaling-") and name != "scaling-serial"
+        }
+    return speedups
+
+
+def runs_in(result: ColumnResult) -> str:
+    """Debian images by their packages; other places as the runner named them."""
+    if isinstance(result.column.image, DebianImage):
+        return result.column.where
+    return result.runs_in
+
+
+def _column_line(result: ColumnResult, build: Mapping[str, Any]) -> list[str]:
+    about = result.about
+    jit = about.get("jit", {})
+    jit_text = (
+        "not built"
+        if jit.get("available") is False
+        else {True: "on", False: "off", None: "?"}[jit.get("enabled")]
+    )
+    env = " ".join(f"{k}={v}" for k, v in result.column.env) or "—"
+    flags = _build_flags(str(about.get("config_args", "")))
+    profile = f"{build['profile']}: {flags}" if "profile" in build else flags
+    return [
+        result.column.name,
+        f"{about.get('version', '?')}{about.get('abiflags', '')}",
+        runs_in(result),
+        env,
+        "yes" if about.get("gil_enabled") else "no",
+        jit_text,
+        str(profile),
+        f"`{result.column.interpreter}`",
+    ]
+
+
+BUILD_FLAGS = re.compile(
+    r"--(?:enable-optimizations|with-lto[^\s']*|disable-gil|enable-experimental-jit[^\s']*"
+    r"|with-tail-call-interp|with-pydebug|without-remote-debug)"
+)
+
+
+def _build_flags(config_args: str) -> str:
+    """The configure flags that change speed, from an interpreter's CONFIG_ARGS."""
+    flags = BUILD_FLAGS.findall(config_args)
+    return " ".join(f"`{flag}`" for flag in flags) or "default configure"
+
+
+def markdown(report: Report) -> str:
+    m = report.machine
+    parts = [
+        f"# {report.title}",
+        "",
+        f"{report.created}, {report.settings.name} settings "
+        f"({report.settings.processes} processes x {report.settings.values} values, "
+        f"{report.settings.warmups} warmup, in {report.settings.rounds} rounds taking turns "
+        f"across the columns), {console.elapsed(report.seconds)} in all.",
+        "",
+        f"**Machine:** {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB memory, "
+        f"{m['kernel']}; load average {list(report.load_at_start or [])} at the start, "
+        f"{m['load_average']} at the end.",
+        "",
+        f"> {NOISE_NOTE}",
+        "",
+        "## Columns",
+        "",
+        console.markdown_table(
+            ["column", "Python", "runs in", "switches", "GIL", "JIT", "build profile", "path"],
+            [
+                _column_line(r, report.builds.get(r.column.cell_id or "", {}))
+                for r in report.columns
+            ],
+        ),
+    ]
+    notes = _column_notes(report)
+    if notes:
+        parts += ["", *notes]
+    for table in report.tables:
+        headers, rows = table_rows(table)
+        parts += ["", f"## {table.tag}", "", console.markdown_table(headers, rows)]
+    if report.scaling:
+        parts += ["", "## Parallel speed-up over serial, within each column", ""]
+        parts.append(_scaling_markdown(report.scaling))
+    parts += [
+        "",
+        "Ratios and significance are pyperf's (`python -m pyperf compare_to BASELINE.json "
+        "COLUMN.json` gives the same for one pair; its output over all columns is in "
+        "`compare_to.md`); each column's pyperf JSON lies beside this report.",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _column_notes(report: Report) -> list[str]:
+    notes = []
+    for result in report.columns:
+        env = dict(result.column.env)
+        enabled = result.about.get("jit", {}).get("enabled")
+        if env.get("PYTHON_JIT") == "1" and enabled is False:
+            notes.append(f"- {result.column.name}: PYTHON_JIT=1 had no effect (no JIT built in).")
+        if result.unmeasured:
+            names = ", ".join(result.unmeasured)
+            notes.append(f"- {result.column.name}: no -X importtime line for {names}.")
+    return notes
+
+
+def _scaling_markdown(scaling: Mapping[str, Mapping[str, float]]) -> str:
+    columns = list(scaling)
+    keys = list(dict.fromkeys(k for values in scaling.values() for k in values))
+    rows = [
+        [key, *(f"{scaling[c][key]:.2f}x" if key in scaling[c] else "—" for c in columns)]
+        for key in keys
+    ]
+    return console.markdown_table(["workers", *columns], rows)
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "title": report.title,
+        "created": report.created,
+        "machine": {**report.machine, "load_average_at_start": report.load_at_start},
+        "note": NOISE_NOTE,
+        "settings": {
+            "name": report.settings.name,
+            "processes": report.settings.processes,
+            "rounds": report.settings.rounds,
+            "values": report.settings.values,
+            "warmups": report.settings.warmups,
+            "import_repeat": report.settings.import_repeat,
+        },
+        "columns": [
+            {
+                "name": r.column.name,
+                "interpreter": r.column.interpreter,
+                "runs_in": runs_in(r),
+                "env": dict(r.column.env),
+                "cell": r.column.cell_id,
+                "results": r.results.name,
+                "log": r.log.name,
+                "interpreter_facts": r.about,
+                "build": dict(report.builds.get(r.column.cell_id or "", {})),
+                "no_importtime_line": list(r.unmeasured),
+                "seconds": round(r.seconds, 1),
+            }
+            for r in report.columns
+        ],
+        "baseline": report.tables[0].baseline if report.tables else None,
+        "suites": [_table_json(t) for t in report.tables],
+        "scaling_speedup_over_serial": {c: dict(v) for c, v in report.scaling.items()},
+    }
+
+
+def _table_json(table: SuiteTable) -> dict[str, Any]:
+    return {
+        "suite": table.tag,
+        "baseline": table.baseline,
+        "rows": [
+            {
+                "benchmark": row.benchmark,
+                "unit": row.unit,
+                "baseline_mean": row.baseline_mean,
+                "columns": {
+                    column: None
+                    if versus is None
+                    else {
+                        "mean": versus.mean,
+                        "ratio": versus.ratio,
+                        "significant": versus.significant,
+                        "t_score": versus.t_score,
+                        "text": versus.text,
+                    }
+                    for column, versus in row.versus.items()
+                },
+            }
+            for row in table.rows
+        ],
+        "geometric_mean": dict(table.geometric_means),
+    }
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    Path(staging).chmod(0o644)
+    Path(staging).replace(path)
+
+
+def write(report: Report, out_dir: Path) -> tuple[Path, Path]:
+    md, js = out_dir / "report.md", out_dir / "report.json"
+    write_atomic(md, markdown(report))
+    write_atomic(js, json.dumps(to_json(report), indent=2) + "\n")
+    return md, js
+
+
+def plain_tables(tables: Sequence[SuiteTable]) -> str:
+    """The comparison tables for a terminal."""
+    blocks = []
+    for table in tables:
+        headers, rows = table_rows(table)
+        blocks.append(f"{table.tag}\n{console.table(headers, rows)}")
+    return "\n\n".join(blocks)

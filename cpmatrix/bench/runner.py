@@ -1,0 +1,194 @@
+"""Runs the suites in every column and writes each column's pyperf JSON (all suites in one file,
+each benchmark tagged with its suite) beside a log of everything its interpreter printed.
+
+Suites run interleaved, in rounds, suite by suite across the columns, with every column's place
+open the whole time: a burst of load from elsewhere on a shared machine then hits several
+columns a little instead of one column a lot. Files the interpreter writes go to its place's scratch
+directory and are read back from there.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+from cpmatrix import console
+from cpmatrix.bench import importtime, suites
+from cpmatrix.bench.columns import Column
+from cpmatrix.bench.places import python_path, target_for
+from cpmatrix.bench.suites import Settings, Suite
+from cpmatrix.errors import BenchmarkFailed
+from cpmatrix.verify.runner import Place, open_place
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ColumnResult:
+    column: Column
+    runs_in: str
+    results: Path
+    log: Path
+    about: dict[str, Any]
+    unmeasured: tuple[str, ...]
+    seconds: float
+
+
+@dataclass
+class _Session:
+    """One column's run: its place, host-side staging directory, log, and results so far."""
+
+    column: Column
+    interpreter: str
+    place: Place
+    staging: Path
+    log: Path
+    settings: Settings
+    parts: list[Any] = field(default_factory=list)
+    about: dict[str, Any] = field(default_factory=dict)
+    unmeasured: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"PYTHONPATH": python_path(), **dict(self.column.env)}
+
+    def remote(self, name: str) -> str:
+        """A path in the place's scratch directory."""
+        return f"{self.place.scratch}/{name}"
+
+    def fetch(self, remote: str) -> Path:
+        """Copy a file the interpreter wrote into the host-side staging directory."""
+        data = self.place.read(remote)
+        if data is None:
+            raise BenchmarkFailed(
+                f"column {self.column.name!r}: {remote} was not written ({self.place.label})",
+                hint=f"the interpreter's output is in {self.log}",
+            )
+        local = self.staging / Path(remote).name
+        local.write_bytes(data)
+        return local
+
+    def run(self, what: str, argv: Sequence[str]) -> None:
+        console.progress(f"{self.column.name}: {what}")
+        outcome = self.place.run(argv, env=self.env, timeout=self.settings.timeout)
+        self.seconds += outcome.seconds
+        with self.log.open("a", encoding="utf-8") as log:
+            log.write(f"$ {' '.join(argv)}\n{outcome.output}")
+        for line in outcome.output.splitlines():
+            console.detail(line)
+        if outcome.timed_out or outcome.exit_code != 0:
+            ended = (
+                f"timed out after {self.settings.timeout:g} s"
+                if outcome.timed_out
+                else f"exit code {outcome.exit_code}"
+            )
+            tail = "\n".join(outcome.output.strip().splitlines()[-15:])
+            raise BenchmarkFailed(
+                f"{what} failed for column {self.column.name!r} ({ended}):\n{tail}",
+                hint=f"the whole output is in {self.log}",
+            )
+
+    def probe(self) -> None:
+        output = self.remote("about.json")
+        self.run("probe", suites.about_command(self.interpreter, output))
+        self.about = json.loads(self.fetch(output).read_text(encoding="utf-8"))
+
+    def suite_round(self, suite: Suite, max_workers: int) -> None:
+        """One round of a suite: its runs are appended to the suite's pyperf file."""
+        output = self.remote(f"{suite.value}.json")
+        command = suites.pyperf_command(
+            self.interpreter,
+            suite,
+            output,
+            self.settings,
+            [name for name, _ in self.column.env],
+            max_workers=max_workers,
+        )
+        self.run(f"{suite.value} suite", command)
+
+    def collect(self, suite: Suite) -> None:
+        output = self.fetch(self.remote(f"{suite.value}.json"))
+        self.parts.append(pyperf.BenchmarkSuite.load(str(output)))
+
+    def import_times(self) -> None:
+        raw = self.remote("importtime.json")
+        command = suites.importtime_command(self.interpreter, raw, self.settings)
+        self.run("import times", command)
+        runs = json.loads(self.fetch(raw).read_text(encoding="utf-8"))
+        made, self.unmeasured = importtime.benchmarks(runs)
+        if made:
+            self.parts.append(pyperf.BenchmarkSuite(made))
+
+    def finish(self, out_dir: Path) -> ColumnResult:
+        results = out_dir / f"{self.column.slug}.json"
+        _write_merged(self.parts, results, self.staging)
+        return ColumnResult(
+            column=self.column,
+            runs_in=self.place.label,
+            results=results,
+            log=self.log,
+            about=self.about,
+            unmeasured=tuple(self.unmeasured),
+            seconds=self.seconds,
+        )
+
+
+@contextmanager
+def _session(column: Column, settings: Settings, out_dir: Path) -> Iterator[_Session]:
+    log = out_dir / f"{column.slug}.log"
+    log.write_text(f"# column {column.name}: {column.interpreter} on {column.where}\n")
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{column.slug}-", dir=out_dir))
+    try:
+        target = target_for(column)
+        with open_place(target) as place:
+            yield _Session(column, target.interpreter, place, staging, log, settings)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_columns(
+    columns: Sequence[Column],
+    chosen: Sequence[Suite],
+    settings: Settings,
+    out_dir: Path,
+    max_workers: int,
+) -> list[ColumnResult]:
+    """Run the chosen suites in every column; write ``<out_dir>/<slug>.json`` per column."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        sessions = [stack.enter_context(_session(c, settings, out_dir)) for c in columns]
+        for session in sessions:
+            session.probe()
+        for round_number in range(1, settings.rounds + 1):
+            with console.group(f"round {round_number} of {settings.rounds}"):
+                for suite in chosen:
+                    for session in sessions:
+                        session.suite_round(suite, max_workers)
+        for suite in chosen:
+            for session in sessions:
+                session.collect(suite)
+        if Suite.STARTUP in chosen:
+            for session in sessions:
+                session.import_times()
+        results = [session.finish(out_dir) for session in sessions]
+    for result in results:
+        console.info(f"{result.column.name}: measured in {console.elapsed(result.seconds)}")
+    return results
+
+
+def _write_merged(parts: Sequence[Any], target: Path, staging_dir: Path) -> None:
+    """One pyperf file for the column, replaced atomically."""
+    benchmarks = [bench for part in parts for bench in part.get_benchmarks()]
+    if not benchmarks:
+        raise BenchmarkFailed(f"no benchmark results to write to {target}")
+    staging = staging_dir / "merged.json"
+    pyperf.BenchmarkSuite(benchmarks).dump(str(staging), replace=True)
+    staging.chmod(0o644)
+    staging.replace(target)

@@ -1,0 +1,230 @@
+"""The build sequence every POSIX builder runs: preflight → configure → compile → install.
+
+A :class:`Runner` says how to run a command (in a container, on the host); this module runs
+the phases through it, streams the log, shows progress, stages the install and promotes it only
+when every phase succeeded, and writes ``build.json`` either way.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Protocol
+
+import cpmatrix
+from cpmatrix import console, reports
+from cpmatrix import features as fx
+from cpmatrix.builders import base
+from cpmatrix.builders.base import BuildRequest, BuildResult, Phase
+from cpmatrix.errors import BuildFailed, CpmatrixError
+from cpmatrix.layout import CellPaths
+
+PROGRESS_EVERY_SECONDS = 15.0
+STAGING_DIR = "staging"
+
+
+class Runner(Protocol):
+    """Runs a command where the build happens; paths are as that place sees them."""
+
+    where: str
+    source_dir: str
+    work_dir: str
+    destdir: str
+
+    def run(
+        self, argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[str], None]
+    ) -> int:
+        """Run argv in work_dir; return its exit code."""
+        ...
+
+    def describe(self) -> dict[str, object]:
+        """What the record should say about where the build ran (image id, host)."""
+        ...
+
+
+def write_json(path: Path, data: object) -> None:
+    """Atomic: a reader sees the old file or the new one, never half of one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def staging_dir(paths: CellPaths) -> Path:
+    return paths.dir / STAGING_DIR
+
+
+def start_fresh(paths: CellPaths) -> None:
+    """Mark the cell incomplete and clear what an earlier (maybe interrupted) run left."""
+    paths.dir.mkdir(parents=True, exist_ok=True)
+    paths.incomplete_marker.write_text("a build of this cell started and has not finished\n")
+    for leftover in (paths.install, paths.work, staging_dir(paths)):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    paths.work.mkdir()
+    staging_dir(paths).mkdir()
+    paths.log.unlink(missing_ok=True)
+
+
+def promote(paths: CellPaths, prefix: str) -> None:
+    """The staged prefix becomes ``install/`` in one rename; then the cell is complete."""
+    staged = staging_dir(paths) / prefix.lstrip("/")
+    if not (staged / "bin").is_dir():
+        raise BuildFailed(f"make install did not stage {prefix} (no {staged}/bin)")
+    staged.replace(paths.install)
+    shutil.rmtree(staging_dir(paths))
+
+
+class BuildLog:
+    """build.log on disk; the raw lines under --verbose; the phase and elapsed time otherwise."""
+
+    def __init__(self, path: Path, cell_id: str) -> None:
+        self.path = path
+        self.cell_id = cell_id
+        self.phase: str = "preflight"
+        self._file: IO[str] | None = None
+        self._phase_start = time.monotonic()
+        self._last_progress = 0.0
+
+    def __enter__(self) -> BuildLog:
+        self._file = self.path.open("a", encoding="utf-8")
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def begin(self, phase: Phase, command: str) -> None:
+        self.phase = phase
+        self._phase_start = time.monotonic()
+        self._progress()
+        self.write(f"### cpmatrix: {phase}: {command}")
+
+    def write(self, line: str) -> None:
+        assert self._file is not None
+        self._file.write(line + "\n")
+        self._file.flush()
+        console.detail(line)
+        if time.monotonic() - self._last_progress >= PROGRESS_EVERY_SECONDS:
+            self._progress()
+
+    def _progress(self) -> None:
+        self._last_progress = time.monotonic()
+        spent = console.elapsed(self._last_progress - self._phase_start)
+        console.progress(f"{self.cell_id}: {self.phase} [{spent}]")
+
+
+def _versions(runner: Runner, request: BuildRequest) -> dict[str, str]:
+    """Versions as the build sees them (first line of --version): ``cc`` is the C compiler
+    configure uses (the cell's CC, else gcc, configure's first choice), then ccache and LLVM."""
+    chain = base.toolchain(request.cell)
+    names = {"cc": chain.cc or "gcc", "ccache": "ccache"}
+    names.update((t.command, t.command) for t in chain.tools if t.command != "python3")
+    found: dict[str, str] = {}
+    for key, name in names.items():
+        lines: list[str] = []
+        script = f"command -v {name} >/dev/null && {name} --version 2>&1 | head -n 1"
+        if runner.run(["sh", "-c", script], env={}, on_line=lines.append) == 0 and lines:
+            found[key] = lines[0].strip()
+    return found
+
+
+def _preflight(
+    runner: Runner, request: BuildRequest, log: BuildLog, tools: Sequence[fx.Tool]
+) -> dict[str, str]:
+    log.begin("preflight", "checking " + ", ".join(t.command for t in tools))
+    output: list[str] = []
+    runner.run(["sh", "-c", base.preflight_script(tools)], env={}, on_line=output.append)
+    for line in output:
+        log.write(line)
+    problems = base.preflight_problems(tools, "\n".join(output))
+    if problems:
+        raise base.preflight_error(request.cell, runner.where, problems)
+    return _versions(runner, request)
+
+
+def execute(
+    request: BuildRequest, runner: Runner, *, extra_tools: Sequence[fx.Tool] = ()
+) -> BuildResult:
+    """Run every phase; on success the install tree exists and INCOMPLETE is gone.
+
+    The caller ran :func:`start_fresh` before making the directories visible to the runner.
+    """
+    paths, cell = request.paths, request.cell
+    commands = base.commands(
+        cell, source_dir=runner.source_dir, destdir=runner.destdir, jobs=request.jobs
+    )
+    record = _record_start(request, runner, commands)
+    phases: dict[str, float] = {}
+    try:
+        with BuildLog(paths.log, cell.id) as log:
+            started = time.monotonic()
+            tools = (*base.required_tools(cell), *extra_tools)
+            record["toolchain"] = _preflight(runner, request, log, tools)
+            phases["preflight"] = time.monotonic() - started
+            steps: tuple[tuple[Phase, tuple[str, ...], dict[str, str]], ...] = (
+                ("configure", commands.configure, dict(commands.configure_env)),
+                ("compile", commands.make, {}),
+                ("install", commands.install, {}),
+            )
+            for phase, argv, env in steps:
+                started = time.monotonic()
+                log.begin(phase, base.shell_line(argv, env))
+                code = runner.run(argv, env=env, on_line=log.write)
+                phases[phase] = time.monotonic() - started
+                if code != 0:
+                    raise base.phase_failed(cell, phase, code, paths.log)
+        promote(paths, commands.prefix)
+    except BaseException as error:
+        record["result"] = _result_of(error)
+        raise
+    else:
+        record["result"] = "ok"
+        paths.incomplete_marker.unlink()
+    finally:
+        record["phases"] = {name: round(seconds, 2) for name, seconds in phases.items()}
+        record["finished"] = _now()
+        write_json(paths.record, record)
+    return BuildResult(install=paths.install, record=record, phases=phases)
+
+
+def _result_of(error: BaseException) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(error, CpmatrixError):
+        return f"failed: {error.message.splitlines()[0]}"
+    return f"failed: {type(error).__name__}: {error}"
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def _record_start(
+    request: BuildRequest, runner: Runner, commands: base.Commands
+) -> dict[str, object]:
+    return {
+        "schema": 1,
+        "cpmatrix": cpmatrix.__version__,
+        "cell": reports.cell_record(request.cell),
+        "source": request.source.record(),
+        "prefix": commands.prefix,
+        "relocatable": "no --enable-shared: the interpreter finds its stdlib next to itself",
+        "jobs": request.jobs,
+        "where": runner.describe(),
+        "configure": {"argv": list(commands.configure), "env": dict(commands.configure_env)},
+        "make": list(commands.make),
+        "install": list(commands.install),
+        "fingerprint": dict(request.fingerprint),
+        "started": _now(),
+    }

@@ -1,0 +1,159 @@
+"""The Windows builder: ``PCbuild\\build.bat`` with the cell's switches, and the mapping of its
+output directory onto an install tree (``python.exe``, ``Lib/``, ``DLLs/``, ``include/``,
+``libs/``), as the official installer lays it out.
+
+Only a Windows runner can execute this; the command lines and the layout are pure functions,
+unit-tested on Linux.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PureWindowsPath
+
+from cpmatrix import console, layout
+from cpmatrix import features as fx
+from cpmatrix.builders import base, steps
+from cpmatrix.builders.base import BuildRequest, BuildResult
+from cpmatrix.errors import BuildFailed, EnvironmentProblem
+from cpmatrix.features import Feature, Profile, Version
+from cpmatrix.matrix import BuilderKind, Cell
+
+ARCHES: dict[str, fx.WindowsArch] = {"x64": "x64", "amd64": "x64", "arm64": "ARM64"}
+OUTPUT_DIRS: dict[fx.WindowsArch, str] = {"x64": "amd64", "ARM64": "arm64"}
+ROOT_DLL_PREFIXES = ("python3", "vcruntime")
+
+
+def windows_arch(cell: Cell) -> fx.WindowsArch:
+    try:
+        return ARCHES[cell.platform.arch.lower()]
+    except KeyError:
+        raise EnvironmentProblem(
+            f"no PCbuild platform for {cell.platform.name} (arch {cell.platform.arch})",
+            hint=f"known: {', '.join(sorted(ARCHES))}",
+        ) from None
+
+
+def buildbat_command(cell: Cell) -> tuple[str, ...]:
+    """``PCbuild\\build.bat -e -p x64 -c Release …``; ``-e`` fetches the external libraries."""
+    arguments = fx.buildbat_arguments(cell.version, cell.features, cell.profile, windows_arch(cell))
+    return ("cmd", "/c", str(PureWindowsPath("PCbuild", "build.bat")), "-e", *arguments)
+
+
+def output_dir(cell: Cell) -> PureWindowsPath:
+    return PureWindowsPath("PCbuild", OUTPUT_DIRS[windows_arch(cell)])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Placement:
+    """Copy ``source`` (relative to the source tree) to ``target`` (relative to the install)."""
+
+    source: PureWindowsPath
+    target: PureWindowsPath
+    tree: bool = False
+
+
+def _dll_stem(version: Version, features: frozenset[Feature], profile: Profile) -> str:
+    flags = "t" if Feature.FREETHREADED in features else ""
+    debug = "_d" if profile == "debug" else ""
+    return f"python{version.major}{version.minor}{flags}{debug}"
+
+
+def _belongs_at_root(lower: str) -> bool:
+    if lower.startswith("python") and lower.endswith(".exe"):
+        return True
+    return lower.endswith(".dll") and lower.startswith(ROOT_DLL_PREFIXES)
+
+
+def layout_plan(cell: Cell, output_files: Iterable[str]) -> tuple[Placement, ...]:
+    """Where each file of PCbuild's output directory goes in the install tree.
+
+    Executables and the python DLLs go to the root, extension modules and other DLLs to
+    ``DLLs/``, import libraries to ``libs/``; ``Lib/`` and ``include/`` come from the tree.
+    """
+    out = output_dir(cell)
+    files = sorted(output_files)
+    placements: list[Placement] = []
+    for name in files:
+        lower = name.lower()
+        if _belongs_at_root(lower):
+            where = PureWindowsPath(name)
+        elif lower.endswith((".pyd", ".dll")):
+            where = PureWindowsPath("DLLs", name)
+        elif lower.endswith(".lib"):
+            where = PureWindowsPath("libs", name)
+        else:
+            continue
+        placements.append(Placement(source=out / name, target=where))
+    pyconfig = out / "pyconfig.h" if "pyconfig.h" in files else PureWindowsPath("PC", "pyconfig.h")
+    placements += [
+        Placement(source=PureWindowsPath("Lib"), target=PureWindowsPath("Lib"), tree=True),
+        Placement(source=PureWindowsPath("Include"), target=PureWindowsPath("include"), tree=True),
+        Placement(source=pyconfig, target=PureWindowsPath("include", "pyconfig.h")),
+    ]
+    return tuple(placements)
+
+
+def expected_executable(cell: Cell) -> str:
+    return layout.windows_executable_name(cell.version, cell.features, cell.profile)
+
+
+def expected_dll(cell: Cell) -> str:
+    return _dll_stem(cell.version, cell.features, cell.profile) + ".dll"
+
+
+class WindowsBuilder:
+    """Runs on a Windows runner with Visual Studio (see ``features.windows_toolset``)."""
+
+    kind: BuilderKind = "windows"
+
+    def check_environment(self) -> None:
+        if shutil.which("cmd") is None:
+            raise EnvironmentProblem(
+                "the Windows builder runs only on Windows (PCbuild\\build.bat)",
+                hint="build Windows cells on a Windows runner; see `invoke matrix --format github`",
+            )
+
+    def identity(self) -> dict[str, object]:
+        return {"builder": "windows", "host": platform.platform()}
+
+    def build(self, request: BuildRequest) -> BuildResult:
+        cell, paths = request.cell, request.paths
+        steps.start_fresh(paths)
+        tree = paths.work / "src"
+        shutil.copytree(request.source.path, tree)  # build.bat builds inside its tree
+        command = buildbat_command(cell)
+        console.progress(f"{cell.id}: compile (build.bat)")
+        with paths.log.open("w", encoding="utf-8") as log:
+            log.write(base.shell_line(command) + "\n")
+            log.flush()
+            done = subprocess.run(command, cwd=tree, stdout=log, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            raise base.phase_failed(cell, "compile", done.returncode, paths.log)
+        staging = steps.staging_dir(paths) / "install"
+        files = [p.name for p in (tree / output_dir(cell)).iterdir() if p.is_file()]
+        for placement in layout_plan(cell, files):
+            _place(tree, staging, placement)
+        if not (staging / expected_executable(cell)).is_file():
+            raise BuildFailed(f"build.bat did not produce {expected_executable(cell)}")
+        record: dict[str, object] = {
+            "buildbat": list(command),
+            "toolset": fx.windows_toolset(cell.version, cell.features),
+        }
+        steps.write_json(paths.record, record)
+        staging.replace(paths.install)
+        paths.incomplete_marker.unlink()
+        return BuildResult(install=paths.install, record=record)
+
+
+def _place(tree: Path, staging: Path, placement: Placement) -> None:
+    source, target = tree / placement.source, staging / placement.target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if placement.tree:
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    else:
+        shutil.copy2(source, target)

@@ -1,0 +1,167 @@
+"""``dist/index.json`` and ``dist/SHA256SUMS``: how a consumer finds and checks an artifact.
+
+The index lists every artifact with the manifest fields a consumer selects on (python, variant,
+platform, profile, min glibc), so nobody has to guess a file name. SHA256SUMS is what
+``sha256sum -c`` reads. Both are rewritten from the manifests in dist/, under a lock, and
+written atomically; ``check`` re-hashes every file and reports each that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+import cpmatrix
+from cpmatrix import layout, manifest
+from cpmatrix.archive import atomic_write_text, remove_stale_partials, sha256_of
+from cpmatrix.errors import ArtifactError
+
+INDEX = "index.json"
+SUMS = "SHA256SUMS"
+INDEX_SCHEMA = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    path: Path
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.path.name}: {self.what}"
+
+
+def lock(dist: Path) -> FileLock:
+    """One writer at a time per dist directory; the lock lives in the cache, not in dist/."""
+    digest = hashlib.sha256(str(dist.resolve()).encode()).hexdigest()[:16]
+    locks = layout.cache_dir() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(locks / f"dist-{digest}.lock"))
+
+
+def manifests(dist: Path) -> Iterator[Path]:
+    for path in sorted(dist.glob("*.json")):
+        if path.name != INDEX:
+            yield path
+
+
+def entry(data: dict[str, Any], manifest_path: Path) -> dict[str, Any]:
+    artifact, runs_on, cell = data["artifact"], data.get("runs_on", {}), data.get("cell", {})
+    return {
+        "id": data["id"],
+        "python": data.get("python"),
+        "series": cell.get("series"),
+        "variant": data.get("variant"),
+        "features": data.get("features", []),
+        "platform": data.get("platform"),
+        "os": runs_on.get("os"),
+        "arch": runs_on.get("arch"),
+        "profile": data.get("profile"),
+        "file": artifact["file"],
+        "sha256": artifact["sha256"],
+        "size": artifact["size"],
+        "interpreter": artifact.get("interpreter"),
+        "min_glibc": runs_on.get("min_glibc"),
+        "needed_libraries": runs_on.get("needed_libraries", []),
+        "verified": bool(data["verification"].get("passed")),
+        "manifest": manifest_path.name,
+        "manifest_sha256": sha256_of(manifest_path),
+        "cache_key": data["cache"].get("key"),
+    }
+
+
+def write_index(dist: Path) -> list[dict[str, Any]]:
+    """Rewrite index.json and SHA256SUMS from the manifests in dist; returns the entries."""
+    dist.mkdir(parents=True, exist_ok=True)
+    with lock(dist):
+        return write_index_unlocked(dist)
+
+
+def write_index_unlocked(dist: Path) -> list[dict[str, Any]]:
+    """write_index for a caller that already holds ``lock(dist)``; sweeps stale partials."""
+    remove_stale_partials(dist)
+    entries = [entry(manifest.load(path), path) for path in manifests(dist)]
+    index = {
+        "schema": INDEX_SCHEMA,
+        "generated_by": f"cpmatrix {cpmatrix.__version__}",
+        "artifacts": entries,
+    }
+    atomic_write_text(dist / INDEX, json.dumps(index, indent=2, sort_keys=True) + "\n")
+    sums = sorted(
+        [(e["sha256"], e["file"]) for e in entries]
+        + [(e["manifest_sha256"], e["manifest"]) for e in entries],
+        key=lambda pair: pair[1],
+    )
+    atomic_write_text(dist / SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums))
+    return entries
+
+
+Claim = tuple[Path, str, str]
+"""(file, the sha256 recorded for it, where it is recorded)."""
+
+
+def _from_sums(dist: Path) -> list[Claim]:
+    sums = dist / SUMS
+    if not sums.is_file():
+        return []
+    claims = []
+    for number, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), 1):
+        digest, _, name = line.partition("  ")
+        if line.strip():
+            claims.append((dist / name.strip(), digest.strip(), f"{SUMS}:{number}"))
+    return claims
+
+
+def _from_index(dist: Path) -> list[Claim]:
+    claims = []
+    for item in json.loads((dist / INDEX).read_text(encoding="utf-8")).get("artifacts", []):
+        where = f"{INDEX} ({item['id']})"
+        claims.append((dist / item["file"], item["sha256"], where))
+        claims.append((dist / item["manifest"], item["manifest_sha256"], where))
+    return claims
+
+
+def _claims(dist: Path, problems: list[Problem]) -> list[Claim]:
+    """Every hash dist/ records; a record that cannot be read is a problem of its own."""
+    claims = _from_sums(dist)
+    index = dist / INDEX
+    if not index.is_file():
+        problems.append(Problem(path=index, what="missing (run invoke index)"))
+    else:
+        try:
+            claims += _from_index(dist)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            problems.append(Problem(path=index, what=f"unreadable: {error}"))
+    for path in manifests(dist):
+        try:
+            artifact = manifest.load(path)["artifact"]
+            claims.append((dist / artifact["file"], artifact["sha256"], path.name))
+        except (ArtifactError, KeyError, TypeError) as error:
+            problems.append(Problem(path=path, what=f"not a valid manifest: {error}"))
+    return claims
+
+
+def check(dist: Path) -> list[Problem]:
+    """Every file whose content does not match a sha256 that dist/ records for it."""
+    problems: list[Problem] = []
+    claims = _claims(dist, problems)
+    seen: dict[Path, str] = {}
+    for path, expected, where in claims:
+        if not path.is_file():
+            problems.append(Problem(path=path, what=f"missing, but {where} records it"))
+            continue
+        actual = seen.setdefault(path, sha256_of(path))
+        if actual != expected:
+            problems.append(
+                Problem(path=path, what=f"sha256 {actual} does not match {expected} ({where})")
+            )
+    listed = {path.name for path, _, _ in claims}
+    for archive in sorted(dist.glob(f"*.{manifest.ARCHIVE_FORMAT}")):
+        if archive.name not in listed:
+            problems.append(Problem(path=archive, what="no manifest or SHA256SUMS line records it"))
+    return problems

@@ -1,0 +1,177 @@
+"""The manifest beside each archive: what it is, how it was made and proven, where it runs.
+
+``dist/<cell-id>.json``, schema 1, documented field by field in ``docs/manifest.md``. It is
+assembled from the cell, the build record (``build.json``), the verification report
+(``verify.json``), the archive just written and the ELF facts of the install tree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cpmatrix
+from cpmatrix import layout, reports
+from cpmatrix.archive import Written
+from cpmatrix.elfinfo import Requirements
+from cpmatrix.errors import ArtifactError
+from cpmatrix.matrix import Cell
+
+SCHEMA = 1
+ARCHIVE_FORMAT = "tar.gz"
+
+
+def archive_name(cell_id: str) -> str:
+    return f"{cell_id}.{ARCHIVE_FORMAT}"
+
+
+def manifest_name(cell_id: str) -> str:
+    return f"{cell_id}.json"
+
+
+def interpreter_path(cell: Cell) -> str:
+    """The interpreter inside the archive, relative to its top directory."""
+    if cell.platform.os == "windows":
+        return layout.windows_executable_name(cell.version, cell.features, cell.profile)
+    return "bin/" + layout.posix_executable_name(cell.version, cell.features, cell.profile)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inputs:
+    """Everything a manifest is made of, gathered by the packager."""
+
+    cell: Cell
+    build: Mapping[str, Any]
+    verification: Mapping[str, Any]
+    archive: Written
+    requirements: Requirements | None
+    key: str
+    key_inputs: Mapping[str, Any]
+
+
+def _first(record: Mapping[str, Any], *names: str) -> Any:
+    """The first of several spellings present in a record."""
+    for name in names:
+        if record.get(name) not in (None, "", [], {}):
+            return record[name]
+    return None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _command(record: Mapping[str, Any]) -> dict[str, Any]:
+    """configure's (or build.bat's) argv and the environment it ran with."""
+    for name in ("configure", "buildbat"):
+        value = record.get(name)
+        if isinstance(value, Mapping):
+            return {"tool": name, "argv": list(value.get("argv", [])), "env": value.get("env", {})}
+        if isinstance(value, list):
+            return {"tool": name, "argv": value, "env": {}}
+    return {"tool": None, "argv": [], "env": {}}
+
+
+def build_section(cell: Cell, record: Mapping[str, Any]) -> dict[str, Any]:
+    where = _mapping(record.get("where"))
+    image = _mapping(where.get("image"))
+    toolchain = {str(k): str(v) for k, v in _mapping(record.get("toolchain")).items()}
+    llvm = [version for name, version in sorted(toolchain.items()) if name.startswith("clang-")]
+    phases = {str(k): float(v) for k, v in _mapping(record.get("phases")).items()}
+    return {
+        "builder": _first(where, "builder") or cell.platform.builder,
+        "command": _command(record),
+        "compiler": toolchain.get("cc") or toolchain.get("cl"),
+        "llvm": llvm[0] if llvm else None,
+        "toolchain": toolchain,
+        "image": {"tag": image.get("tag"), "id": image.get("id")} if image else None,
+        "prefix": record.get("prefix"),
+        "started": record.get("started"),
+        "finished": record.get("finished"),
+        "duration_seconds": round(sum(phases.values()), 2),
+        "phases": phases,
+    }
+
+
+def source_section(cell: Cell, record: Mapping[str, Any]) -> dict[str, Any]:
+    fields = _mapping(record.get("source"))
+    sha256 = _first(fields, "sha256")
+    published = sha256 == cell.python.sha256
+    return {
+        "url": cell.python.url if published else None,
+        "origin": _first(fields, "origin"),
+        "sha256": sha256,
+        "matches_matrix_sha256": published,
+        "signature": _first(fields, "signature") or "not recorded",
+        "git_commit": _first(fields, "git_commit"),
+        "provider": _first(fields, "provider"),
+        "patches": list(_first(fields, "patches") or []),
+        "patchset": _first(fields, "patchset"),
+    }
+
+
+def verification_section(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Every check and the test results, as the verification report states them."""
+    return {**report, "passed": report.get("passed") is True}
+
+
+def runs_on_section(cell: Cell, requirements: Requirements | None) -> dict[str, Any]:
+    section: dict[str, Any] = {"os": cell.platform.os, "arch": cell.platform.arch}
+    if requirements is not None:
+        section.update(requirements.record())
+    return section
+
+
+def make(inputs: Inputs) -> dict[str, Any]:
+    cell = inputs.cell
+    return {
+        "schema": SCHEMA,
+        "cpmatrix_version": cpmatrix.__version__,
+        "id": cell.id,
+        "python": str(cell.version),
+        "variant": cell.variant.name,
+        "features": [str(f) for f in cell.variant.ordered],
+        "profile": cell.profile,
+        "platform": cell.platform.name,
+        "cell": reports.cell_record(cell),
+        "artifact": {
+            "file": archive_name(cell.id),
+            "format": ARCHIVE_FORMAT,
+            "sha256": inputs.archive.sha256,
+            "size": inputs.archive.size,
+            "entries": inputs.archive.entries,
+            "top_directory": cell.id,
+            "interpreter": interpreter_path(cell),
+            "source_date_epoch": inputs.archive.mtime,
+        },
+        "runs_on": runs_on_section(cell, inputs.requirements),
+        "build": build_section(cell, inputs.build),
+        "source": source_section(cell, inputs.build),
+        "verification": verification_section(inputs.verification),
+        "cache": {"key": inputs.key, "inputs": dict(inputs.key_inputs)},
+    }
+
+
+def dumps(manifest: Mapping[str, Any]) -> str:
+    return json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A manifest from disk, refused when it is not one cpmatrix of this schema wrote."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ArtifactError(f"cannot read manifest {path}: {error}") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise ArtifactError(
+            f"{path} is not a cpmatrix manifest of schema {SCHEMA} (schema: {found!r})",
+            hint="package the cell again with this cpmatrix: invoke package --force …",
+        )
+    for key in ("id", "artifact", "verification", "cache"):
+        if key not in data:
+            raise ArtifactError(f"manifest {path} lacks its {key!r} field")
+    return data

@@ -1,0 +1,225 @@
+"""The source cache: verified tarballs, extracted trees, locks and temp space.
+
+Layout under ``layout.cache_dir()/sources``::
+
+    tarballs/<sha256>/<name>          a tarball whose sha256 is its directory name
+    tarballs/<sha256>/<name>.asc      upstream's detached signature, when one came with it
+    tarballs/<sha256>/signing-key.asc the public key that came with it (Debian ships one)
+    tarballs/<sha256>/origin.json     where the bytes came from
+    trees/cpython-<release>-<key>/    extracted + patched, read-only
+    locks/  tmp/  apt/
+
+Only complete things ever carry a final name: every write goes to ``tmp/`` first and is renamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from cpmatrix import console, layout
+from cpmatrix.errors import SourceError
+from cpmatrix.sources.model import ProviderFailed, ProviderName, Tarball
+
+LOCK_TIMEOUT = 3600.0
+STALE_SECONDS = 24 * 3600.0
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCache:
+    root: Path
+
+    @classmethod
+    def default(cls) -> SourceCache:
+        return cls(layout.cache_dir() / "sources")
+
+    @property
+    def tarballs(self) -> Path:
+        return self.root / "tarballs"
+
+    @property
+    def trees(self) -> Path:
+        return self.root / "trees"
+
+    @property
+    def apt(self) -> Path:
+        return self.root / "apt"
+
+    @property
+    def tmp(self) -> Path:
+        return self._made(self.root / "tmp")
+
+    def sweep(self, older_than: float = STALE_SECONDS) -> None:
+        """Remove scratch files a killed run left behind (never trusted; only taking space)."""
+        limit = time.time() - older_than
+        for entry in self.tmp.iterdir():
+            with contextlib.suppress(OSError):
+                if entry.lstat().st_mtime < limit:
+                    remove_tree(entry)
+
+    def slot(self, sha256: str) -> Path:
+        return self.tarballs / sha256
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Held by one process at a time across every run sharing this cache (one per release,
+        tree, or private apt directory); waiting is reported, and gives up after an hour."""
+        path = self._made(self.root / "locks") / f"{name}.lock"
+        lock = FileLock(path)
+        try:
+            lock.acquire(timeout=0.05)
+        except Timeout:
+            console.progress(f"waiting for another cpmatrix run that holds {path}")
+            try:
+                lock.acquire(timeout=LOCK_TIMEOUT)
+            except Timeout:
+                raise SourceError(
+                    f"gave up waiting {LOCK_TIMEOUT / 60:.0f} minutes for {path}",
+                    hint="another cpmatrix run is still fetching or extracting; if none is, "
+                    "remove the lock file",
+                ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextlib.contextmanager
+    def temp_dir(self, prefix: str) -> Iterator[Path]:
+        """A scratch directory in the cache, removed on exit (also on Ctrl-C)."""
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=self.tmp))
+        try:
+            yield path
+        finally:
+            remove_tree(path)
+
+    @contextlib.contextmanager
+    def temp_file(self, suffix: str) -> Iterator[Path]:
+        """A scratch file name in the cache; whatever is left at that name is removed on exit."""
+        handle, name = tempfile.mkstemp(prefix="part-", suffix=suffix, dir=self.tmp)
+        os.close(handle)
+        path = Path(name)
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _made(path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def admit(
+    cache: SourceCache,
+    candidate: Path,
+    *,
+    name: str,
+    expected: str | None,
+    release_sha256: str,
+    origin: str,
+    provider: ProviderName,
+    extras: dict[str, Path] | None = None,
+) -> Tarball:
+    """Move a fetched file into the cache, but only if its sha256 is the expected one.
+
+    ``expected`` is None for a tarball that does not claim to be the matrix's release; it is
+    the matrix release anyway when its sha256 equals ``release_sha256``.
+    On a mismatch the file is deleted and the provider fails with both digests and the origin.
+    ``extras`` (``.asc``, signing key) are copied beside it; the tarball is renamed in last, so
+    its presence means the slot is complete.
+    """
+    actual = sha256_file(candidate)
+    if expected is not None and actual != expected:
+        candidate.unlink(missing_ok=True)
+        raise ProviderFailed(
+            f"checksum mismatch for {name} from {origin}: expected sha256 {expected} "
+            f"(matrix.yaml), got {actual}; the file was removed",
+            alarming=True,
+        )
+    slot = cache.slot(actual)
+    slot.mkdir(parents=True, exist_ok=True)
+    record = {"name": name, "origin": origin, "provider": provider}
+    _write_atomic(slot / "origin.json", json.dumps(record, indent=2).encode(), cache)
+    for target_name, source in (extras or {}).items():
+        _write_atomic(slot / target_name, source.read_bytes(), cache)
+    candidate.replace(slot / name)
+    return cached_tarball(cache, actual, name, matrix_release=actual == release_sha256)
+
+
+def cached_tarball(
+    cache: SourceCache, sha256: str, name: str, *, matrix_release: bool, reused: bool = False
+) -> Tarball:
+    """The Tarball value for a complete slot (its sha256 already checked by the caller).
+
+    ``reused``: served from the cache rather than just fetched; the record says both.
+    """
+    slot = cache.slot(sha256)
+    try:
+        recorded = json.loads((slot / "origin.json").read_text(encoding="utf-8"))
+        origin, provider = str(recorded["origin"]), recorded["provider"]
+    except (OSError, ValueError, KeyError):
+        origin, provider = "unknown (no origin.json)", "cache"
+    if reused:
+        origin, provider = f"first fetched by {provider} from {origin}", "cache"
+    asc, key = slot / f"{name}.asc", slot / "signing-key.asc"
+    return Tarball(
+        path=slot / name,
+        sha256=sha256,
+        origin=origin,
+        provider=provider,
+        matrix_release=matrix_release,
+        signature_file=asc if asc.is_file() else None,
+        key_file=key if key.is_file() else None,
+    )
+
+
+def _write_atomic(target: Path, data: bytes, cache: SourceCache) -> None:
+    with cache.temp_file(target.suffix) as temp:
+        temp.write_bytes(data)
+        temp.replace(target)
+
+
+def make_read_only(root: Path) -> None:
+    """chmod a-w on a tree (directories last, so the walk can still list them)."""
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if not path.is_symlink():
+            path.chmod(stat.S_IMODE(path.lstat().st_mode) & ~0o222)
+    root.chmod(stat.S_IMODE(root.stat().st_mode) & ~0o222)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a tree even where it was made read-only."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+        return
+    for directory, _, _ in os.walk(path):
+        Path(directory).chmod(stat.S_IMODE(Path(directory).stat().st_mode) | stat.S_IRWXU)
+    shutil.rmtree(path)
+
+
+def clean(cache: SourceCache) -> int:
+    """Remove the whole source cache; returns the bytes freed."""
+    if not cache.root.exists():
+        return 0
+    size = sum(p.lstat().st_size for p in cache.root.rglob("*") if not p.is_symlink())
+    remove_tree(cache.root)
+    return size

@@ -1,0 +1,267 @@
+"""Feature checks: an observation judged against an expectation, generic over features.py.
+
+For every feature the expectation has there must be evidence it is in effect; for every
+feature it lacks, evidence that it is absent. Pure functions: no interpreter runs here, so the
+same observation can be judged against every cell's expectation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cpmatrix import features as fx
+from cpmatrix.features import UNSET, Feature, Unset, Version
+from cpmatrix.verify.jitchecks import jit_checks
+from cpmatrix.verify.observe import Observation, toggle_key
+from cpmatrix.verify.report import Check, Expectation
+from cpmatrix.verify.verdicts import ABSENT, failed_section, make, show, skip
+
+PARALLEL_FREETHREADED_MIN = 1.5
+"""Free-threaded: in the threaded phase the process burns at least this many CPU seconds per
+wall second (N threads really ran at once)."""
+PARALLEL_GIL_MAX = 1.2
+"""Under a GIL one thread runs at a time: CPU seconds per wall second stay near 1, and load on
+the machine only lowers them, so this bound holds however busy it is."""
+SPEEDUP_FREETHREADED_MIN = 1.3
+"""Free-threaded: N threads finish at least this much faster than the same work serially."""
+CAPACITY_MIN = 1.4
+"""The same work in N processes must run at least this much faster than serially, or the
+machine is too busy right now to show parallelism: a free-threaded build that shows none is
+then inconclusive rather than failed."""
+
+
+def _unset(value: Any) -> bool:
+    return value in (0, ABSENT, None, "", "0")
+
+
+def _config_matches(value: Any, wanted: int | Unset) -> bool:
+    return _unset(value) if wanted == UNSET else value == wanted
+
+
+def _config_text(wanted: int | Unset) -> str:
+    return "0 or unset" if wanted == UNSET else str(wanted)
+
+
+def evaluate(observation: Observation, expect: Expectation) -> tuple[Check, ...]:
+    facts = observation.facts
+    if "error" in facts:
+        tail = str(facts.get("output_tail", ""))
+        return (make("probe", "identity", "runs", facts["error"], False, tail),)
+    version = observation.version or expect.python
+    if version is None:
+        return (make("version", "identity", "readable", ABSENT, False, "give --python"),)
+    return (
+        *identity(facts, version, expect),
+        *support(version, expect),
+        *freethreaded(observation, version, expect),
+        *jit_checks(observation, version, expect),
+        *tailcall(facts, version, expect),
+        *remote_debug(observation, version, expect),
+    )
+
+
+def identity(facts: dict[str, Any], version: Version, expect: Expectation) -> list[Check]:
+    checks = [
+        make(
+            "implementation",
+            "identity",
+            "cpython",
+            facts.get("implementation"),
+            facts.get("implementation") == "cpython",
+        )
+    ]
+    oldest = min(spec.since for spec in fx.SPECS.values())
+    checks.append(
+        make(
+            "version supported",
+            "identity",
+            f"{oldest}+",
+            version,
+            version.at_least(oldest.major, oldest.minor),
+            "cpmatrix's feature proofs start with the oldest CPython that has any of its switches",
+        )
+    )
+    wanted = expect.python
+    if wanted is None:
+        checks.append(make("version", "identity", "any (read from it)", version, True))
+    else:
+        same = version == wanted if wanted.micro is not None else version.series == wanted
+        checks.append(make("version", "identity", str(wanted), version, same))
+    debug = expect.profile == "debug"
+    flags = str(facts.get("abiflags", ""))
+    py_debug = facts.get("config_vars", {}).get("Py_DEBUG")
+    observed = f"Py_DEBUG={show(py_debug)}, abiflags={flags!r}"
+    ok = (py_debug == 1) == debug and ("d" in flags) == debug
+    checks.append(make("debug build", "identity", "yes" if debug else "no", observed, ok))
+    return checks
+
+
+def support(version: Version, expect: Expectation) -> list[Check]:
+    """A claimed feature that this CPython version cannot have fails outright."""
+    checks = []
+    for feature in fx.canonical_order(expect.features):
+        since = fx.SPECS[feature].since
+        if not version.at_least(since.major, since.minor):
+            checks.append(
+                make(
+                    f"{feature}: exists in this version",
+                    str(feature),
+                    f"{since}+",
+                    version,
+                    False,
+                    f"CPython {version} has no {feature}",
+                )
+            )
+    return checks
+
+
+def config_check(
+    feature: Feature, group: str, facts: dict[str, Any], version: Version, has: bool
+) -> Check | None:
+    proof = fx.config_proof(feature, version)
+    if proof is None:
+        return None
+    value = facts.get("config_vars", {}).get(proof.variable, ABSENT)
+    wanted = proof.with_feature if has else proof.without_feature
+    return make(
+        f"{group}: sysconfig {proof.variable}",
+        group,
+        _config_text(wanted),
+        value,
+        _config_matches(value, wanted),
+    )
+
+
+def runtime_checks(
+    feature: Feature, group: str, observation: Observation, version: Version, has: bool
+) -> list[Check]:
+    proof = fx.RUNTIME_PROOFS[feature]
+    name = f"{group}: {proof.call}"
+    observed = observation.facts.get("runtime", {}).get(proof.call, ABSENT)
+    if not version.at_least(proof.since.major, proof.since.minor):
+        return [skip(name, group, f"{proof.call} exists from {proof.since}")]
+    wanted = proof.with_feature if has else proof.without_feature
+    checks = [make(name, group, str(wanted), observed, observed == wanted)]
+    key = toggle_key(proof.toggle)
+    toggled = observation.toggled.get(key, {}).get(proof.call, ABSENT)
+    checks.append(
+        make(
+            f"{group}: {key} -> {proof.call}",
+            group,
+            str(proof.toggled),
+            toggled,
+            toggled == proof.toggled,
+        )
+    )
+    return checks
+
+
+def freethreaded(observation: Observation, version: Version, expect: Expectation) -> list[Check]:
+    group, has = "freethreaded", Feature.FREETHREADED in expect.features
+    facts = observation.facts
+    checks = [c for c in [config_check(Feature.FREETHREADED, group, facts, version, has)] if c]
+    flags = str(facts.get("abiflags", ""))
+    checks.append(
+        make(
+            f"{group}: 't' in abiflags",
+            group,
+            "yes" if has else "no",
+            repr(flags),
+            ("t" in flags) == has,
+        )
+    )
+    checks.extend(runtime_checks(Feature.FREETHREADED, group, observation, version, has))
+    after = facts.get("gil_enabled_after_imports", ABSENT)
+    checks.append(
+        make(
+            f"{group}: GIL after importing every stdlib extension",
+            group,
+            "off" if has else "on",
+            {True: "on", False: "off"}.get(after, after),
+            after is (not has),
+            "an extension without Py_mod_gil turns the GIL back on in a free-threaded build",
+        )
+    )
+    checks.append(threads_check(observation.behaviour.get("threads"), has))
+    return checks
+
+
+def threads_check(found: dict[str, Any] | None, has: bool) -> Check:
+    """N threads of CPU-bound work: how many cores they kept busy, and how much faster than
+    serial they finished; the same work in N processes tells how busy the machine was."""
+    name, group = "freethreaded: CPU-bound threads vs serial", "freethreaded"
+    if found is None:
+        return skip(name, group, "behaviour checks were not run")
+    if "skipped" in found:
+        return skip(name, group, str(found["skipped"]))
+    if "error" in found:
+        return failed_section(name, group, found)
+    speedup, capacity = float(found["speedup"]), float(found["capacity"])
+    parallel = float(found["parallelism"])
+    observed = f"{speedup:.2f}x faster, {parallel:.2f} CPU s/s"
+    detail = (
+        f"{found['workers']} threads on {found['cores']} cores, best of 3 (attempt "
+        f"{found['attempts']}); the same work in processes ran {capacity:.2f}x faster"
+    )
+    if not has:
+        expected = f"<= {PARALLEL_GIL_MAX} CPU s/s (one thread at a time)"
+        verdict = True if parallel <= PARALLEL_GIL_MAX else None
+        verdict = False if parallel >= PARALLEL_FREETHREADED_MIN else verdict
+        return make(name, group, expected, observed, verdict, detail)
+    expected = f">= {SPEEDUP_FREETHREADED_MIN}x, >= {PARALLEL_FREETHREADED_MIN} CPU s/s"
+    if parallel >= PARALLEL_FREETHREADED_MIN and speedup >= SPEEDUP_FREETHREADED_MIN:
+        return make(name, group, expected, observed, True, detail)
+    if capacity < CAPACITY_MIN:
+        why = "the machine is too busy to show parallelism now"
+        return make(name, group, expected, observed, None, f"{why}; {detail}")
+    return make(name, group, expected, observed, False, detail)
+
+
+def tailcall(facts: dict[str, Any], version: Version, expect: Expectation) -> list[Check]:
+    check = config_check(
+        Feature.TAILCALL, "tailcall", facts, version, Feature.TAILCALL in expect.features
+    )
+    return [check] if check else []
+
+
+def remote_debug(observation: Observation, version: Version, expect: Expectation) -> list[Check]:
+    group, off = "remote-debug", Feature.NOREMOTEDEBUG in expect.features
+    checks = [
+        c
+        for c in [config_check(Feature.NOREMOTEDEBUG, group, observation.facts, version, off)]
+        if c
+    ]
+    checks.extend(runtime_checks(Feature.NOREMOTEDEBUG, group, observation, version, off))
+    found = observation.behaviour.get("remote")
+    for key, label, must_run in (
+        ("enabled_child", "sys.remote_exec into a child", not off),
+        ("disabled_child", "sys.remote_exec into a PYTHON_DISABLE_REMOTE_DEBUG=1 child", False),
+    ):
+        name = f"{group}: {label}"
+        if not version.at_least(fx.REMOTE_DEBUG_SINCE.major, fx.REMOTE_DEBUG_SINCE.minor):
+            checks.append(skip(name, group, f"sys.remote_exec exists from {fx.REMOTE_DEBUG_SINCE}"))
+        elif found is None:
+            checks.append(skip(name, group, "behaviour checks were not run"))
+        else:
+            checks.append(
+                remote_exec_check(name, group, found.get(key, found.get("error")), must_run)
+            )
+    return checks
+
+
+def remote_exec_check(name: str, group: str, outcome: Any, must_run: bool) -> Check:
+    text = show(outcome)
+    expected = "the script runs" if must_run else "refused"
+    if text.startswith("PermissionError"):
+        return make(
+            name,
+            group,
+            expected,
+            text,
+            None,
+            "inconclusive: no ptrace rights (run the container with --cap-add "
+            "SYS_PTRACE); every build answers PermissionError then",
+        )
+    ran = text == "ran"
+    refused = not ran and text != ABSENT and not text.startswith("accepted")
+    return make(name, group, expected, text, ran if must_run else refused)

@@ -1,0 +1,161 @@
+"""Run the probe's sections in a place and gather what they saw into one :class:`Observation`.
+
+An observation is gathered once per interpreter and can then be judged against any number of
+expectations (the cross-verification matrix does exactly that). Every section has its own
+timeout; a section that crashes or hangs is recorded with its exit code and output, and the
+others still run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cpmatrix import console
+from cpmatrix import features as fx
+from cpmatrix.features import Version
+from cpmatrix.verify import behaviour as behaviour_script
+from cpmatrix.verify import probe
+from cpmatrix.verify.runner import Place, Target
+
+ENV_TOGGLES: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        {proof.toggle for proof in fx.RUNTIME_PROOFS.values()}
+        | {(fx.JIT_ENV, "0"), (fx.JIT_ENV, "1")}
+    )
+)
+"""Every environment switch a proof needs; the ``runtime`` section runs once under each."""
+
+SECTION_TIMEOUTS: dict[str, float] = {
+    "facts": 180,
+    "runtime": 120,
+    "threads": 240,
+    "remote": 120,
+    "venv": 600,
+    "interpreters": 180,
+    "relocate": 300,
+}
+BEHAVIOUR_SECTIONS = ("threads", "remote", "venv", "interpreters", "relocate")
+
+
+def toggle_key(toggle: tuple[str, str]) -> str:
+    return f"{toggle[0]}={toggle[1]}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """Everything the probe saw of one interpreter, as plain JSON-able data."""
+
+    target: str
+    facts: dict[str, Any]
+    toggled: dict[str, dict[str, Any]]
+    behaviour: dict[str, dict[str, Any]]
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def version(self) -> Version | None:
+        info = self.facts.get("version_info")
+        if not isinstance(info, list) or len(info) != 3:
+            return None
+        return Version(int(info[0]), int(info[1]), int(info[2]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "facts": self.facts,
+            "toggled": self.toggled,
+            "behaviour": self.behaviour,
+            "runs": self.runs,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Observation:
+        return cls(
+            target=str(data["target"]),
+            facts=dict(data["facts"]),
+            toggled=dict(data["toggled"]),
+            behaviour=dict(data["behaviour"]),
+            runs=list(data.get("runs", [])),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Observation:
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _all_expected_modules() -> list[str]:
+    names: dict[str, None] = {}
+    for module in fx.EXPECTED_MODULES:
+        names[module.name] = None
+    return list(names)
+
+
+class Prober:
+    """Runs probe sections for one target in one place."""
+
+    def __init__(self, place: Place, target: Target) -> None:
+        self.place = place
+        self.target = target
+        self.scripts = {
+            "probe": place.put("cpmatrix_probe.py", probe.source().encode()),
+            "behaviour": place.put("cpmatrix_behaviour.py", behaviour_script.source().encode()),
+        }
+        self.runs: list[dict[str, Any]] = []
+
+    def section(
+        self, name: str, *args: str, env: dict[str, str] | None = None, isolated: bool = True
+    ) -> dict[str, Any]:
+        """One probe section; ``isolated=False`` lets PYTHON_* variables through (-s only)."""
+        flags = ["-I"] if isolated else ["-s"]
+        script = self.scripts["behaviour" if name in BEHAVIOUR_SECTIONS else "probe"]
+        argv = [self.target.interpreter, *flags, script, name, *args]
+        ran = self.place.run(argv, env=env, timeout=SECTION_TIMEOUTS[name])
+        record: dict[str, Any] = {"section": name, "args": list(args), "env": env or {}}
+        record.update(exit=ran.exit_code, timed_out=ran.timed_out, seconds=round(ran.seconds, 2))
+        self.runs.append(record)
+        return _parse(ran.output, ran.exit_code, ran.timed_out, SECTION_TIMEOUTS[name])
+
+
+def _parse(output: str, exit_code: int, timed_out: bool, timeout: float) -> dict[str, Any]:
+    lines = [line for line in output.strip().splitlines() if line.startswith("{")]
+    if timed_out:
+        return {"error": f"timed out after {timeout:g}s", "output_tail": output[-800:]}
+    if exit_code != 0 or not lines:
+        return {"error": f"probe exited {exit_code}", "output_tail": output[-800:]}
+    try:
+        parsed = json.loads(lines[-1])
+    except json.JSONDecodeError as error:
+        return {"error": f"unreadable probe output: {error}", "output_tail": output[-800:]}
+    return parsed if isinstance(parsed, dict) else {"error": "probe output is not an object"}
+
+
+def gather(place: Place, target: Target, *, behaviour: bool = True) -> Observation:
+    """Probe the target: facts, the run-time state under each switch, then behaviour."""
+    prober = Prober(place, target)
+    console.progress(f"verify: probing {target.label}")
+    facts = prober.section("facts", "--modules", ",".join(_all_expected_modules()))
+    toggled: dict[str, dict[str, Any]] = {}
+    for toggle in ENV_TOGGLES:
+        toggled[toggle_key(toggle)] = prober.section("runtime", env=dict([toggle]), isolated=False)
+    toggled["plain (-s, no PYTHON_*)"] = prober.section("runtime", isolated=False)
+    found: dict[str, dict[str, Any]] = {}
+    if behaviour and "error" not in facts:
+        cores = int(facts.get("cores", 1))
+        for name in BEHAVIOUR_SECTIONS:
+            console.progress(f"verify: {name} ({target.label})")
+            match name:
+                case "threads":
+                    found[name] = (
+                        prober.section(name, str(min(cores, 4)))
+                        if cores >= 2
+                        else {"skipped": f"{cores} core: threads cannot run in parallel"}
+                    )
+                case "venv" | "relocate":
+                    found[name] = prober.section(name, f"{place.scratch}/{name}")
+                case _:
+                    found[name] = prober.section(name)
+    return Observation(
+        target=target.label, facts=facts, toggled=toggled, behaviour=found, runs=prober.runs
+    )

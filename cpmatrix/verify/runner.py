@@ -1,0 +1,226 @@
+"""Where an interpreter under test runs: on this host, or in a container (an image of any kind).
+
+A :class:`Target` says which interpreter and where; :func:`open_place` gives a :class:`Place`
+that runs commands there with a timeout each, so a hanging interpreter is killed and recorded,
+never waited on forever. A Linux interpreter that needs a newer glibc than this host has (a
+trixie build on a bookworm host) runs in the builder image automatically.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from cpmatrix import console, elfinfo
+from cpmatrix.containers import Container, ContainerSpec, Mount
+
+Where = Literal["auto", "host", "builder"]
+SCRATCH_IN_CONTAINER = "/tmp/cpmatrix-verify"
+CAPABILITIES = ("SYS_PTRACE",)
+"""``sys.remote_exec`` needs ptrace rights: without them every build says PermissionError."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ran:
+    """How one command ended."""
+
+    exit_code: int
+    output: str
+    timed_out: bool
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+class Place(Protocol):
+    """Somewhere commands run: this host or a container."""
+
+    label: str
+    scratch: str
+
+    def run(
+        self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float
+    ) -> Ran: ...
+
+    def put(self, name: str, data: bytes) -> str:
+        """Write a file into the scratch directory; returns its path there."""
+        ...
+
+    def read(self, path: str) -> bytes | None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """An interpreter to verify, and where it runs (image None: on this host)."""
+
+    interpreter: str
+    image: str | None = None
+    mounts: tuple[Mount, ...] = ()
+    description: str = ""
+    cap_add: tuple[str, ...] = CAPABILITIES
+
+    @property
+    def label(self) -> str:
+        where = f"in image {self.image}" if self.image else "on this host"
+        return self.description or f"{self.interpreter} {where}"
+
+
+def host_glibc() -> tuple[int, ...] | None:
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        return None
+    _, _, number = text.partition(" ")
+    return tuple(int(part) for part in number.split(".")) if number else None
+
+
+def needed_glibc(interpreter: Path) -> tuple[int, ...] | None:
+    """The highest GLIBC symbol version the interpreter (and its libpython) asks for."""
+    real = interpreter.resolve()
+    files = [real, *sorted(real.parent.parent.glob("lib/libpython*.so*"))]
+    found = elfinfo.requirements(real.parent.parent, [f for f in files if f.is_file()])
+    if found.min_glibc is None:
+        return None
+    return tuple(int(part) for part in found.min_glibc.split("."))
+
+
+def runs_on_host(interpreter: Path) -> tuple[bool, str]:
+    """Whether this host can start the interpreter, and why not."""
+    if platform.system() != "Linux":
+        return True, "not Linux: runs natively"
+    needed, have = needed_glibc(interpreter), host_glibc()
+    if needed is None or have is None or needed <= have:
+        return True, "glibc is new enough"
+    wanted, present = ".".join(map(str, needed)), ".".join(map(str, have))
+    return False, f"needs glibc {wanted}, this host has {present}"
+
+
+def local_target(interpreter: Path, *, where: Where = "auto", description: str = "") -> Target:
+    """A target for an interpreter in a tree on this machine; the builder image if needed."""
+    interpreter = interpreter.absolute()
+    tree = interpreter.parent.parent if interpreter.parent.name == "bin" else interpreter.parent
+    use_builder = where == "builder"
+    if where == "auto":
+        native, why = runs_on_host(interpreter)
+        use_builder = not native
+        if use_builder:
+            console.info(f"{interpreter} {why}: verifying it in the builder image")
+    if not use_builder:
+        return Target(interpreter=str(interpreter), description=description)
+    from cpmatrix.builders.image import builder_image
+
+    image = builder_image().tag
+    mount = Mount(source=tree, target=str(tree), read_only=True)
+    return Target(
+        interpreter=str(interpreter), image=image, mounts=(mount,), description=description
+    )
+
+
+class HostPlace:
+    """Runs commands on this host in their own process group, killed on timeout."""
+
+    label = "host"
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = str(scratch)
+
+    def run(
+        self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float
+    ) -> Ran:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
+        started = time.monotonic()
+        process = subprocess.Popen(
+            list(argv),
+            env={**clean, **(env or {})},
+            cwd=self.scratch,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            output, _ = process.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            timed_out = True
+        return Ran(
+            exit_code=process.returncode,
+            output=output.decode("utf-8", "replace"),
+            timed_out=timed_out,
+            seconds=time.monotonic() - started,
+        )
+
+    def put(self, name: str, data: bytes) -> str:
+        path = Path(self.scratch) / name
+        path.write_bytes(data)
+        return str(path)
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return Path(path).read_bytes()
+        except OSError:
+            return None
+
+
+class ContainerPlace:
+    """Runs commands in a container; the scratch directory lives inside it."""
+
+    def __init__(self, box: Container, image: str) -> None:
+        self.box = box
+        self.label = f"container of {image}"
+        self.scratch = f"{SCRATCH_IN_CONTAINER}-{uuid.uuid4().hex[:8]}"
+        box.run(["mkdir", "-p", self.scratch], timeout=60)
+
+    def run(
+        self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float
+    ) -> Ran:
+        done = self.box.run(argv, env=dict(env or {}), timeout=timeout, workdir=self.scratch)
+        return Ran(
+            exit_code=done.exit_code,
+            output=done.output,
+            timed_out=done.timed_out,
+            seconds=done.seconds,
+        )
+
+    def put(self, name: str, data: bytes) -> str:
+        path = f"{self.scratch}/{name}"
+        self.box.put_file(path, data)
+        return path
+
+    def read(self, path: str) -> bytes | None:
+        done = self.box.run(["base64", "-w0", path], timeout=120)
+        if not done.ok:
+            return None
+        import base64
+
+        return base64.b64decode(done.output.strip())
+
+
+@contextmanager
+def open_place(target: Target) -> Iterator[Place]:
+    if target.image is None:
+        with tempfile.TemporaryDirectory(prefix="cpmatrix-verify-") as scratch:
+            yield HostPlace(Path(scratch))
+        return
+    spec = ContainerSpec(
+        image=target.image,
+        mounts=target.mounts,
+        network=False,
+        cap_add=target.cap_add,
+        name_hint="cpmatrix-verify",
+    )
+    with Container(spec) as box:
+        yield ContainerPlace(box, target.image)

@@ -1,0 +1,49 @@
+"""Small helpers that turn an expected and an observed value into a :class:`Check`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cpmatrix.verify.report import Check, Status
+
+ABSENT = "absent"
+
+
+def verdict(ok: bool | None) -> Status:
+    """None means the evidence cannot decide: inconclusive, never a pass."""
+    return "inconclusive" if ok is None else ("pass" if ok else "fail")
+
+
+def show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def make(
+    name: str, group: str, expected: str, observed: Any, ok: bool | None, detail: str = ""
+) -> Check:
+    return Check(
+        name=name,
+        group=group,
+        expected=expected,
+        observed=show(observed),
+        status=verdict(ok),
+        detail=detail,
+    )
+
+
+def skip(name: str, group: str, why: str) -> Check:
+    return Check(name=name, group=group, expected="-", observed="-", status="skip", detail=why)
+
+
+def failed_section(name: str, group: str, found: dict[str, Any]) -> Check:
+    """A probe section that crashed or hung: the check fails with what it printed."""
+    return make(
+        name,
+        group,
+        "the probe section runs",
+        found["error"],
+        False,
+        str(found.get("output_tail", "")),
+    )

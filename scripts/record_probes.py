@@ -1,0 +1,73 @@
+"""Re-record the probe observations that back tests/verify's fast tests, from real interpreters.
+
+    python scripts/record_probes.py                 # Debian unstable's 3.14 + 3.15, and the
+                                                    # 3.13.5 cells built under build/
+    python scripts/record_probes.py --build-root DIR
+
+Nothing in tests/data/probes is written by hand: every file is one real interpreter's answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cpmatrix import console, layout, matrixfile  # noqa: E402
+from cpmatrix.builders.image import debian_image_with  # noqa: E402
+from cpmatrix.verify import observe_target  # noqa: E402
+from cpmatrix.verify.report import write_atomic  # noqa: E402
+from cpmatrix.verify.request import DEBIAN_UNSTABLE_PACKAGES  # noqa: E402
+from cpmatrix.verify.runner import Target, local_target  # noqa: E402
+
+OUT = ROOT / "tests" / "data" / "probes"
+CELL_VARIANTS = ("default", "freethreaded", "jit", "jit-off", "jit-interpreter")
+
+
+def targets(build_root: Path) -> dict[str, Target]:
+    image = debian_image_with("sid", DEBIAN_UNSTABLE_PACKAGES).tag
+    found = {
+        f"debian-sid-python{minor}": Target(
+            interpreter=f"/usr/bin/python{minor}",
+            image=image,
+            description=f"Debian unstable python{minor}",
+        )
+        for minor in ("3.14", "3.15")
+    }
+    model = matrixfile.load()
+    for variant in CELL_VARIANTS:
+        cell = model.cell(python="3.13", variant=variant, platform="linux-x86_64")
+        paths = layout.CellPaths.of(cell.id, build_root)
+        exe = (
+            paths.install
+            / "bin"
+            / layout.posix_executable_name(cell.version, cell.features, cell.profile)
+        )
+        if exe.is_file():
+            found[cell.id] = local_target(exe, description=cell.id)
+        else:
+            console.warn(f"{cell.id} is not built under {build_root}; not recorded")
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-root", type=Path, default=layout.build_root())
+    parser.add_argument("--only", action="append", default=[], help="record only these names")
+    args = parser.parse_args()
+    for name, target in targets(args.build_root).items():
+        if args.only and name not in args.only:
+            continue
+        observation = observe_target(target)
+        path = OUT / f"{name}.json"
+        write_atomic(path, json.dumps(observation.to_json(), indent=1, sort_keys=True) + "\n")
+        console.info(f"recorded {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""Built-cell directories for the fast artifact tests, made from real files of this host.
+
+The install tree holds the host's real ``/usr/bin/python3`` (an ELF interpreter), a relative
+symlink to it, and a real stdlib package; build.json and verify.json have the shape the
+builders and the verification write. The slow tests use the real 3.13.5 builds instead.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+from cpmatrix import reports
+from cpmatrix.buildcache import ContentKey, content_key
+from cpmatrix.layout import CellPaths
+from cpmatrix.matrix import Cell
+
+HOST_PYTHON = Path("/usr/bin/python3").resolve()
+
+
+def install_tree(into: Path) -> Path:
+    """A small real install tree: an ELF interpreter, a symlink, a stdlib package."""
+    (into / "bin").mkdir(parents=True)
+    shutil.copy2(HOST_PYTHON if HOST_PYTHON.exists() else Path(sys.executable), into / "bin/py")
+    (into / "bin/python3").symlink_to("py")
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    shutil.copytree(
+        stdlib / "json", into / "lib/json", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (into / "share").mkdir()
+    (into / "share/empty-dir").mkdir()
+    return into
+
+
+def build_record(cell: Cell) -> dict[str, Any]:
+    return {
+        "schema": 1,
+        "cell": reports.cell_record(cell),
+        "source": {
+            "sha256": cell.python.sha256,
+            "origin": "debian: python3.13_3.13.5.orig.tar.xz",
+            "provider": "debian",
+            "signature": "verified (pgp 7169605F62C751356D054A26A821E680E5FA6305)",
+            "git_commit": None,
+            "patches": [],
+            "patchset": "",
+        },
+        "where": {"builder": "docker", "image": {"tag": "cpmatrix-builder:x", "id": "sha256:x"}},
+        "configure": {"argv": ["/src/configure", "--enable-option-checking=fatal"], "env": {}},
+        "toolchain": {"cc": "cc (Debian 14.2.0-19) 14.2.0", "clang-18": "Debian clang 18.1.8"},
+        "phases": {"preflight": 1.0, "configure": 20.5, "compile": 80.25, "install": 5.0},
+        "result": "ok",
+    }
+
+
+def verify_report(passed: bool = True) -> dict[str, Any]:
+    return {
+        "schema": 1,
+        "passed": passed,
+        "checks": [
+            {"name": "gil-disabled", "passed": passed, "detail": "Py_GIL_DISABLED=0"},
+            {"name": "imports", "passed": True, "detail": "ssl, sqlite3, ctypes"},
+        ],
+        "tests": {"tier": "smoke", "ran": 44, "failed": 0 if passed else 2},
+    }
+
+
+def built_cell(root: Path, cell: Cell, *, passed: bool = True) -> CellPaths:
+    """build/<cell-id>/ as a finished build leaves it."""
+    paths = CellPaths.of(cell.id, root)
+    install_tree(paths.install)
+    paths.record.write_text(json.dumps(build_record(cell)), encoding="utf-8")
+    paths.verify_report.write_text(json.dumps(verify_report(passed)), encoding="utf-8")
+    return paths
+
+
+def key_for(cell: Cell, image: str = "sha256:test-image") -> ContentKey:
+    source = build_record(cell)["source"]
+    return content_key(cell, toolchain={"builder": "docker", "image": image}, source=source)

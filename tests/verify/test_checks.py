@@ -1,0 +1,240 @@
+"""Fast tests of the checks, judged on observations recorded from real interpreters.
+
+tests/data/probes/*.json are written by scripts/record_probes.py from Debian unstable's
+python3.14 / python3.15 and the real 3.13.5 default, freethreaded and jit builds; none is
+written by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cpmatrix import matrixfile
+from cpmatrix.features import Version
+from cpmatrix.verify import evaluate
+from cpmatrix.verify.checks import CAPACITY_MIN
+from cpmatrix.verify.observe import Observation
+from cpmatrix.verify.report import Expectation
+
+PROBES = Path(__file__).parent.parent / "data" / "probes"
+DEBIAN = ("debian-sid-python3.14", "debian-sid-python3.15")
+CELL = "cpython-3.13.5-{}-linux-x86_64"
+
+JIT_ABSENT = {
+    "jit: build defines (PY_CORE_CFLAGS)",
+    "jit: CONFIG_ARGS",
+    "jit: sys._jit.is_available()",
+    "jit: PYTHON_JIT=1",
+}
+"""What a JIT-less claim fails on Debian's interpreters (JIT compiled in, off by default)."""
+THREADS = "freethreaded: CPU-bound threads vs serial"
+FREETHREADED = {
+    "freethreaded: sysconfig Py_GIL_DISABLED",
+    "freethreaded: 't' in abiflags",
+    "freethreaded: sys._is_gil_enabled()",
+    "freethreaded: GIL after importing every stdlib extension",
+    THREADS,
+}
+REMOTE_DEBUG_ON = {
+    "remote-debug: sysconfig Py_REMOTE_DEBUG",
+    "remote-debug: sys.is_remote_debug_enabled()",
+    "remote-debug: sys.remote_exec into a child",
+}
+
+
+def load(name: str) -> Observation:
+    return Observation.load(PROBES / f"{name}.json")
+
+
+def expectation(variant: str, python: str | None = None) -> Expectation:
+    features = matrixfile.load().variant(variant).features
+    return Expectation(features=features, python=Version.parse(python) if python else None)
+
+
+def failing(observation: Observation, expect: Expectation) -> set[str]:
+    return {c.name for c in evaluate(observation, expect) if c.status == "fail"}
+
+
+def unless_busy(wanted: set[str], observation: Observation) -> set[str]:
+    """The threads check may only be missing from the failures when the machine was too busy
+    to show parallelism at all when the probe ran (other jobs saturated the cores): then a
+    free-threaded build looks serial, and its verdict is not a failure."""
+    found = observation.behaviour.get("threads", {})
+    if float(found.get("capacity", 0.0)) < CAPACITY_MIN:
+        return wanted - {THREADS}
+    return wanted
+
+
+@pytest.mark.parametrize("name", DEBIAN)
+def test_debian_interpreters_pass_as_jit_off(name: str) -> None:
+    checks = evaluate(load(name), expectation("jit-off"))
+    undecided = {c.name for c in checks if c.status not in ("pass", "skip")}
+    assert undecided <= {THREADS} - unless_busy({THREADS}, load(name))
+    assert sum(c.status == "pass" for c in checks) >= 20
+
+
+@pytest.mark.parametrize("name", DEBIAN)
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        ("default", JIT_ABSENT),
+        (
+            "jit",
+            {"jit: build defines (PY_CORE_CFLAGS)", "jit: CONFIG_ARGS", "jit: without PYTHON_JIT"},
+        ),
+        ("freethreaded", JIT_ABSENT | FREETHREADED),
+        ("tailcall", JIT_ABSENT | {"tailcall: sysconfig {macro}"}),
+        ("noremotedebug", JIT_ABSENT | REMOTE_DEBUG_ON),
+    ],
+)
+def test_debian_interpreters_fail_every_other_claim_by_name(
+    name: str, variant: str, expected: set[str]
+) -> None:
+    observation = load(name)
+    macro = "Py_TAIL_CALL_INTERP" if name.endswith("3.14") else "_Py_TAIL_CALL_INTERP"
+    wanted = {check.format(macro=macro) for check in expected}
+    assert failing(observation, expectation(variant)) == unless_busy(wanted, observation)
+
+
+BUILT_FAILURES = {
+    ("default", "freethreaded"): FREETHREADED,
+    ("default", "jit"): {
+        "jit: build defines (PY_CORE_CFLAGS)",
+        "jit: CONFIG_ARGS",
+        "jit: without PYTHON_JIT",
+        "jit: PYTHON_JIT=1",
+    },
+    ("freethreaded", "default"): FREETHREADED,
+    ("jit", "default"): {
+        "jit: build defines (PY_CORE_CFLAGS)",
+        "jit: CONFIG_ARGS",
+        "jit: without PYTHON_JIT",
+        "jit: PYTHON_JIT=1",
+    },
+}
+"""(built as, verified as) -> the checks that must fail; the diagonal fails none."""
+
+
+def expected_failures(built: str, claimed: str) -> set[str]:
+    if built == claimed:
+        return set()
+    if (built, claimed) in BUILT_FAILURES:
+        return BUILT_FAILURES[(built, claimed)]
+    return BUILT_FAILURES[(built, "default")] | BUILT_FAILURES[("default", claimed)]
+
+
+@pytest.mark.parametrize("built", ["default", "freethreaded", "jit"])
+@pytest.mark.parametrize("claimed", ["default", "freethreaded", "jit"])
+def test_recorded_313_builds_fail_exactly_the_checks_that_differ(built: str, claimed: str) -> None:
+    observation = load(CELL.format(built))
+    claim = expectation(claimed, "3.13.5")
+    wanted = unless_busy(expected_failures(built, claimed), observation)
+    assert failing(observation, claim) == wanted
+
+
+def test_a_wrong_version_fails_the_version_check_only() -> None:
+    assert failing(load(CELL.format("default")), expectation("default", "3.14")) == {"version"}
+
+
+def test_a_feature_the_version_cannot_have_fails_even_where_the_proof_is_silent() -> None:
+    names = failing(load(CELL.format("default")), expectation("noremotedebug", "3.13"))
+    assert names == {"noremotedebug: exists in this version"}
+
+
+def test_a_probe_that_crashed_is_one_failed_check_not_a_pass() -> None:
+    crashed = Observation(
+        target="x",
+        facts={"error": "probe exited -11", "output_tail": "Segmentation fault"},
+        toggled={},
+        behaviour={},
+    )
+    (check,) = evaluate(crashed, expectation("default"))
+    assert check.status == "fail" and "probe exited -11" in check.observed
+
+
+def test_the_3_13_jit_evidence_is_the_optimizer_and_its_executors() -> None:
+    observation = load(CELL.format("jit"))
+    assert observation.facts["runtime"]["_testinternalcapi.get_optimizer()"] == "uop_optimizer"
+    assert observation.toggled["PYTHON_JIT=0"]["_testinternalcapi.get_optimizer()"] is None
+    assert observation.facts["runtime"]["hot_loop.executors"] >= 1
+
+
+def test_every_recorded_probe_names_its_features_consistently() -> None:
+    ft = load(CELL.format("freethreaded")).facts
+    assert ft["abiflags"] == "t" and ft["config_vars"]["Py_GIL_DISABLED"] == 1
+    assert "'--enable-experimental-jit=yes-off'" in str(load(DEBIAN[0]).facts["config_args"])
+
+
+def threads(speedup: float, capacity: float, parallelism: float) -> dict[str, object]:
+    return {
+        "workers": 2,
+        "cores": 2,
+        "speedup": speedup,
+        "capacity": capacity,
+        "parallelism": parallelism,
+        "attempts": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("speedup", "capacity", "parallelism", "freethreaded", "gil"),
+    [
+        (1.85, 1.9, 1.95, "pass", "fail"),  # threads run in parallel
+        (1.02, 1.9, 1.0, "fail", "pass"),  # a GIL serialises them
+        (1.98, 0.9, 1.01, "inconclusive", "pass"),  # a lucky speed-up is no parallelism
+        (1.0, 1.1, 1.05, "inconclusive", "pass"),  # the machine is busy: no verdict on FT
+        (1.1, 1.9, 1.6, "fail", "fail"),  # parallel but not faster: contention
+        (1.2, 1.9, 1.35, "fail", "inconclusive"),
+    ],
+)
+def test_the_threads_verdict(
+    speedup: float, capacity: float, parallelism: float, freethreaded: str, gil: str
+) -> None:
+    from cpmatrix.verify.checks import threads_check
+
+    found = threads(speedup, capacity, parallelism)
+    assert threads_check(found, True).status == freethreaded
+    assert threads_check(found, False).status == gil
+
+
+def test_one_core_skips_the_threads_check() -> None:
+    from cpmatrix.verify.checks import threads_check
+
+    check = threads_check({"skipped": "1 core: threads cannot run in parallel"}, True)
+    assert check.status == "skip" and "1 core" in check.detail
+
+
+JIT_MODE_FAILURES = {
+    ("jit-off", "jit"): {
+        "jit: build defines (PY_CORE_CFLAGS)",
+        "jit: CONFIG_ARGS",
+        "jit: without PYTHON_JIT",
+    },
+    ("jit-interpreter", "jit"): {"jit: build defines (PY_CORE_CFLAGS)", "jit: CONFIG_ARGS"},
+    ("jit", "jit-interpreter"): {"jit: build defines (PY_CORE_CFLAGS)", "jit: CONFIG_ARGS"},
+    ("jit-interpreter", "default"): {
+        "jit: build defines (PY_CORE_CFLAGS)",
+        "jit: CONFIG_ARGS",
+        "jit: without PYTHON_JIT",
+        "jit: PYTHON_JIT=1",
+    },
+}
+"""On 3.13 the run time cannot tell machine code from the tier-2 interpreter (both install the
+uop optimizer): the build defines and CONFIG_ARGS do."""
+
+
+@pytest.mark.parametrize("mode", ["jit-off", "jit-interpreter"])
+def test_recorded_313_jit_modes_pass_as_themselves(mode: str) -> None:
+    observation = load(CELL.format(mode))
+    claim = expectation(mode, "3.13.5")
+    assert failing(observation, claim) == set()
+
+
+@pytest.mark.parametrize(("built", "claimed"), list(JIT_MODE_FAILURES))
+def test_recorded_313_jit_modes_fail_each_other_by_name(built: str, claimed: str) -> None:
+    observation = load(CELL.format(built))
+    assert (
+        failing(observation, expectation(claimed, "3.13.5")) == JIT_MODE_FAILURES[(built, claimed)]
+    )

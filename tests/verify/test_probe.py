@@ -1,0 +1,84 @@
+"""The probe runs in any interpreter and names what the feature proofs ask for."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from cpmatrix import features as fx
+from cpmatrix.features import Feature, Version
+from cpmatrix.verify import behaviour, probe
+from cpmatrix.verify.observe import ENV_TOGGLES
+
+
+def test_every_proof_is_something_the_probe_records() -> None:
+    state_keys = set(probe.runtime_state())
+    for proof in fx.RUNTIME_PROOFS.values():
+        assert proof.call in state_keys
+    assert fx.JIT_313_EVIDENCE in state_keys
+    for feature in Feature:
+        for version in (Version(3, 13), Version(3, 14), Version(3, 15)):
+            config = fx.config_proof(feature, version)
+            assert config is None or config.variable in probe.CONFIG_VARS
+    assert {name for name, _ in fx.JIT_PROOFS[Feature.JIT].defines} <= set(fx.JIT_DEFINES)
+
+
+def test_the_runtime_toggles_cover_every_proof_switch() -> None:
+    toggles = set(ENV_TOGGLES)
+    assert {p.toggle for p in fx.RUNTIME_PROOFS.values()} <= toggles
+    assert {(fx.JIT_ENV, "0"), (fx.JIT_ENV, "1")} <= toggles
+
+
+def test_an_interpreter_without_the_new_apis_records_absent_and_does_not_crash(
+    tmp_path: Path,
+) -> None:
+    """This host's own python (3.11) has no sys._jit, no remote debugging, no _is_gil_enabled."""
+    script = tmp_path / "probe.py"
+    script.write_text(probe.source())
+    done = subprocess.run(
+        [sys.executable, "-I", str(script), "facts", "--modules", "ssl,compression.zstd"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    runtime = facts["runtime"]
+    assert runtime["sys._jit.is_available()"] == "absent"
+    assert runtime["sys.is_remote_debug_enabled()"] == "absent"
+    assert facts["modules"]["failed"]["compression.zstd"].startswith("ModuleNotFoundError")
+    assert "ssl" in facts["modules"]["imported"]
+    other = tmp_path / "behaviour.py"
+    other.write_text(behaviour.source())
+    remote = subprocess.run(
+        [sys.executable, "-I", str(other), "remote"], capture_output=True, text=True, check=True
+    )
+    assert json.loads(remote.stdout.strip().splitlines()[-1])["enabled_child"] == "absent"
+
+
+def test_the_probe_wheel_is_a_valid_wheel(tmp_path: Path) -> None:
+    wheel = Path(behaviour.make_wheel(str(tmp_path)))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        record = archive.read("cpmatrix_probe_pkg-1.0.dist-info/RECORD").decode()
+    assert "cpmatrix_probe_pkg.py" in names
+    assert "cpmatrix_probe_pkg.py,sha256=" in record
+
+
+def test_the_jit_mode_is_read_from_config_args_as_configure_spells_it() -> None:
+    assert (
+        fx.jit_configure_value("'--prefix=/usr' '--enable-experimental-jit=yes-off'") == "yes-off"
+    )
+    assert fx.jit_configure_value("--enable-experimental-jit") == "yes"
+    assert fx.jit_configure_value("--enable-experimental-jit=no") is None
+    assert fx.jit_configure_value("--disable-experimental-jit") is None
+    assert fx.jit_configure_value("'--enable-shared'") is None
+
+
+def test_expected_modules_depend_on_version_and_os() -> None:
+    assert "compression.zstd" in fx.expected_modules(Version(3, 14), "linux")
+    assert "compression.zstd" not in fx.expected_modules(Version(3, 13), "linux")
+    assert "readline" not in fx.expected_modules(Version(3, 14), "windows")
