@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import console
+from cpmatrix import features as fx
 from cpmatrix.bench.columns import DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
@@ -120,9 +121,15 @@ def _column_line(result: ColumnResult, build: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _speed_switches() -> list[str]:
+    """Every feature and profile switch cpmatrix knows (features.py), without values."""
+    switches = {arg.split("=")[0] for spec in fx.SPECS.values() for arg in spec.configure}
+    switches |= {arg for args in fx.PROFILE_CONFIGURE.values() for arg in args}
+    return sorted(switches, key=len, reverse=True)
+
+
 BUILD_FLAGS = re.compile(
-    r"--(?:enable-optimizations|with-lto[^\s']*|disable-gil|enable-experimental-jit[^\s']*"
-    r"|with-tail-call-interp|with-pydebug|without-remote-debug)"
+    "(?:" + "|".join(re.escape(flag) for flag in _speed_switches()) + r")(?:=[^\s']*)?"
 )
 
 
