@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from filelock import FileLock
 from cpmatrix import console, layout
 from cpmatrix.containers import engine
 from cpmatrix.errors import EnvironmentProblem
+from cpmatrix.sources import aptsources
 
 How = Literal["local", "pulled", "bootstrapped", "cached", "built"]
 DOCKERFILE = layout.PROJECT_ROOT / "docker" / "Dockerfile"
@@ -106,54 +106,19 @@ def _first_line(error: BaseException) -> str:
 # -- the host's apt mirror ------------------------------------------------------------------
 
 
-def _deb822_entries(text: str) -> Iterable[tuple[str, list[str]]]:
-    for stanza in re.split(r"\n\s*\n", text):
-        fields: dict[str, str] = {}
-        for line in stanza.splitlines():
-            if line.startswith("#") or ":" not in line or line[:1].isspace():
-                continue
-            key, _, value = line.partition(":")
-            fields[key.strip().lower()] = value.strip()
-        if "deb" in fields.get("types", "").split() and fields.get("enabled", "yes") != "no":
-            for uri in fields.get("uris", "").split():
-                yield uri, fields.get("suites", "").split()
-
-
-def _one_line_entries(text: str) -> Iterable[tuple[str, list[str]]]:
-    for line in text.splitlines():
-        words = re.sub(r"\[[^]]*\]", "", line.split("#", 1)[0]).split()
-        if len(words) >= 3 and words[0] == "deb":
-            yield words[1], [words[2]]
-
-
-def mirror_from_sources(files: Iterable[tuple[str, str]]) -> str | None:
-    """The first Debian archive URI (not security, not Ubuntu) in apt source files.
-
-    ``files`` are (name, text) pairs; ``*.sources`` are deb822, anything else one-line format.
-    """
-    for name, text in files:
-        entries = _deb822_entries(text) if name.endswith(".sources") else _one_line_entries(text)
-        for uri, suites in entries:
-            main_suite = any("-" not in suite and "/" not in suite for suite in suites)
-            if main_suite and "security" not in uri and "ubuntu" not in uri:
-                return uri.rstrip("/")
-    return None
-
-
 def debian_mirror(etc_apt: Path = Path("/etc/apt")) -> str:
     """The Debian mirror this machine's apt uses (``$CPMATRIX_DEBIAN_MIRROR`` overrides it)."""
     explicit = os.environ.get("CPMATRIX_DEBIAN_MIRROR")
     if explicit:
         return explicit.rstrip("/")
-    paths = [*sorted((etc_apt / "sources.list.d").glob("*.sources")), etc_apt / "sources.list"]
-    files = [(p.name, p.read_text(encoding="utf-8")) for p in paths if p.is_file()]
-    mirror = mirror_from_sources(files)
-    if mirror is None:
+    archives = [entry for entry in aptsources.read_entries(etc_apt) if entry.is_debian_archive]
+    uris = [uri.rstrip("/") for entry in archives for uri in entry.uris]
+    if not uris:
         raise EnvironmentProblem(
             f"no Debian mirror found in {etc_apt}/sources.list.d/*.sources or sources.list",
             hint="set CPMATRIX_DEBIAN_MIRROR to a Debian mirror URL this machine can reach",
         )
-    return mirror
+    return uris[0]
 
 
 def _bootstrap(client: Any, suite: str, mirror: str, tag: str) -> ImageRef:

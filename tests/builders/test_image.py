@@ -24,23 +24,36 @@ Components: main
 """
 
 
-def test_deb822_main_archive_not_security() -> None:
-    assert image.mirror_from_sources([("debian.sources", DEB822)]) == "http://mirror.example/debian"
+def mirror_of(tmp_path: Path, files: dict[str, str]) -> str:
+    (tmp_path / "sources.list.d").mkdir()
+    for name, text in files.items():
+        folder = tmp_path if name == "sources.list" else tmp_path / "sources.list.d"
+        (folder / name).write_text(text)
+    return image.debian_mirror(tmp_path)
 
 
-def test_one_line_format_with_options() -> None:
+@pytest.fixture(autouse=True)
+def no_explicit_mirror(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CPMATRIX_DEBIAN_MIRROR", raising=False)
+
+
+def test_deb822_main_archive_not_security(tmp_path: Path) -> None:
+    assert mirror_of(tmp_path, {"debian.sources": DEB822}) == "http://mirror.example/debian"
+
+
+def test_one_line_format_with_options(tmp_path: Path) -> None:
     text = (
         "# deb http://commented.example/debian bookworm main\n"
         "deb [arch=amd64 signed-by=/k.gpg] http://plain.example/debian bookworm main\n"
     )
-    assert image.mirror_from_sources([("sources.list", text)]) == "http://plain.example/debian"
+    assert mirror_of(tmp_path, {"sources.list": text}) == "http://plain.example/debian"
 
 
-def test_ubuntu_and_disabled_entries_are_not_debian_mirrors() -> None:
+def test_ubuntu_and_disabled_entries_are_not_debian_mirrors(tmp_path: Path) -> None:
     ubuntu = "deb http://archive.ubuntu.com/ubuntu noble main\n"
     disabled = "Types: deb\nURIs: http://off.example/debian\nSuites: trixie\nEnabled: no\n"
-    files = [("sources.list", ubuntu), ("off.sources", disabled)]
-    assert image.mirror_from_sources(files) is None
+    with pytest.raises(EnvironmentProblem, match="no Debian mirror"):
+        mirror_of(tmp_path, {"sources.list": ubuntu, "off.sources": disabled})
 
 
 def test_debian_mirror_reads_the_files_and_explains_absence(
