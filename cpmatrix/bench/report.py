@@ -122,7 +122,7 @@ def _column_line(result: ColumnResult, build: Mapping[str, Any]) -> list[str]:
 
 
 def _speed_switches() -> list[str]:
-    """Every feature and profile switch cpmatrix knows (features.py), without values."""
+    """Every feature and profile switch cpmatrix knows (cpmatrix/features/), without values."""
     switches = {arg.split("=")[0] for spec in fx.SPECS.values() for arg in spec.configure}
     switches |= {arg for args in fx.PROFILE_CONFIGURE.values() for arg in args}
     return sorted(switches, key=len, reverse=True)

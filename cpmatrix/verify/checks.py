@@ -1,4 +1,4 @@
-"""Feature checks: an observation judged against an expectation, generic over features.py.
+"""Feature checks: an observation judged against an expectation, generic over features/proofs.py.
 
 For every feature the expectation has there must be evidence it is in effect; for every
 feature it lacks, evidence that it is absent. Pure functions: no interpreter runs here, so the
@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from cpmatrix import features as fx
-from cpmatrix.features import UNSET, Feature, Unset, Version
+from cpmatrix.features import Feature, Version, proofs
+from cpmatrix.features.proofs import UNSET, Unset
 from cpmatrix.verify.jitchecks import jit_checks
 from cpmatrix.verify.observe import Observation, toggle_key
 from cpmatrix.verify.report import Check, Expectation
@@ -118,7 +119,7 @@ def support(version: Version, expect: Expectation) -> list[Check]:
 def config_check(
     feature: Feature, group: str, facts: dict[str, Any], version: Version, has: bool
 ) -> Check | None:
-    proof = fx.config_proof(feature, version)
+    proof = proofs.config_proof(feature, version)
     if proof is None:
         return None
     value = facts.get("config_vars", {}).get(proof.variable, ABSENT)
@@ -135,7 +136,7 @@ def config_check(
 def runtime_checks(
     feature: Feature, group: str, observation: Observation, version: Version, has: bool
 ) -> list[Check]:
-    proof = fx.RUNTIME_PROOFS[feature]
+    proof = proofs.RUNTIME_PROOFS[feature]
     name = f"{group}: {proof.call}"
     observed = observation.facts.get("runtime", {}).get(proof.call, ABSENT)
     if not version.at_least(proof.since.major, proof.since.minor):
@@ -238,8 +239,10 @@ def remote_debug(observation: Observation, version: Version, expect: Expectation
         ("disabled_child", "sys.remote_exec into a PYTHON_DISABLE_REMOTE_DEBUG=1 child", False),
     ):
         name = f"{group}: {label}"
-        if not version.at_least(fx.REMOTE_DEBUG_SINCE.major, fx.REMOTE_DEBUG_SINCE.minor):
-            checks.append(skip(name, group, f"sys.remote_exec exists from {fx.REMOTE_DEBUG_SINCE}"))
+        if not version.at_least(proofs.REMOTE_DEBUG_SINCE.major, proofs.REMOTE_DEBUG_SINCE.minor):
+            checks.append(
+                skip(name, group, f"sys.remote_exec exists from {proofs.REMOTE_DEBUG_SINCE}")
+            )
         elif found is None:
             checks.append(skip(name, group, "behaviour checks were not run"))
         else:

@@ -1,12 +1,11 @@
 """Health checks: the expected stdlib modules, ssl, hashlib, venv + pip, subinterpreters,
-relocation. The expected module set lives in features.py (one place per version and OS)."""
+relocation. The expected module set lives in features/proofs.py (one place per version and OS)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cpmatrix import features as fx
-from cpmatrix.features import Version
+from cpmatrix.features import Version, proofs
 from cpmatrix.verify.observe import Observation
 from cpmatrix.verify.report import Check, Expectation
 from cpmatrix.verify.verdicts import failed_section, make, skip
@@ -31,7 +30,7 @@ def health_checks(observation: Observation, expect: Expectation) -> list[Check]:
 
 
 def modules_check(facts: dict[str, Any], version: Version, expect: Expectation) -> Check:
-    wanted = fx.expected_modules(version, expect.os)
+    wanted = proofs.expected_modules(version, expect.os)
     failed: dict[str, str] = facts.get("modules", {}).get("failed", {})
     imported = set(facts.get("modules", {}).get("imported", []))
     missing = [name for name in wanted if name not in imported]
@@ -63,11 +62,11 @@ def ssl_check(found: Any) -> Check:
 
 def hashlib_check(found: Any) -> Check:
     name = "hashlib OpenSSL algorithms"
-    expected = "sha256 from _hashlib; " + ", ".join(fx.OPENSSL_DIGESTS)
+    expected = "sha256 from _hashlib; " + ", ".join(proofs.OPENSSL_DIGESTS)
     if not isinstance(found, dict):
         return make(name, GROUP, expected, found, False)
     digests: dict[str, str] = found.get("digests", {})
-    broken = [n for n in fx.OPENSSL_DIGESTS if str(digests.get(n, "error")).startswith("error")]
+    broken = [n for n in proofs.OPENSSL_DIGESTS if str(digests.get(n, "error")).startswith("error")]
     openssl = str(found.get("sha256_type", "")).startswith("_hashlib.")
     observed = f"sha256 type {found.get('sha256_type')}" + (
         f"; broken: {', '.join(broken)}" if broken else ""
@@ -93,7 +92,7 @@ def venv_check(found: dict[str, Any] | None) -> Check:
 
 def subinterpreters_check(found: dict[str, Any] | None, version: Version) -> Check:
     name = "InterpreterPoolExecutor runs work in a subinterpreter"
-    since = fx.SUBINTERPRETER_POOL_SINCE
+    since = proofs.SUBINTERPRETER_POOL_SINCE
     if not version.at_least(since.major, since.minor):
         return skip(name, GROUP, f"InterpreterPoolExecutor exists from {since}")
     if found is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cpmatrix import features as fx
-from cpmatrix.features import Version
+from cpmatrix.features import Version, proofs
 from cpmatrix.verify.observe import Observation, toggle_key
 from cpmatrix.verify.report import Check, Expectation
 from cpmatrix.verify.verdicts import ABSENT, make, show
@@ -22,10 +22,12 @@ iterations (measured 0.74-0.96 on Debian's 3.14/3.15 with PYTHON_JIT=1; exactly 
 
 def jit_checks(observation: Observation, version: Version, expect: Expectation) -> list[Check]:
     mode = fx.jit_mode(expect.features)
-    proof = fx.JIT_PROOFS[mode]
+    proof = proofs.JIT_PROOFS[mode]
     facts = observation.facts
     checks = [defines_check(facts, proof), config_args_check(facts, proof)]
-    modern = version.at_least(fx.JIT_RUNTIME_API_SINCE.major, fx.JIT_RUNTIME_API_SINCE.minor)
+    modern = version.at_least(
+        proofs.JIT_RUNTIME_API_SINCE.major, proofs.JIT_RUNTIME_API_SINCE.minor
+    )
     if modern:
         available = facts.get("runtime", {}).get("sys._jit.is_available()", ABSENT)
         checks.append(
@@ -39,8 +41,8 @@ def jit_checks(observation: Observation, version: Version, expect: Expectation) 
         )
     runs = (
         ("without PYTHON_JIT", facts.get("runtime", {}), proof.on_by_default),
-        (toggle_key((fx.JIT_ENV, "1")), _toggled(observation, "1"), mode is not None),
-        (toggle_key((fx.JIT_ENV, "0")), _toggled(observation, "0"), False),
+        (toggle_key((proofs.JIT_ENV, "1")), _toggled(observation, "1"), mode is not None),
+        (toggle_key((proofs.JIT_ENV, "0")), _toggled(observation, "0"), False),
     )
     for label, state, on in runs:
         checks.append(activity_check(f"{GROUP}: {label}", state, on, proof.machine_code, modern))
@@ -48,12 +50,12 @@ def jit_checks(observation: Observation, version: Version, expect: Expectation) 
 
 
 def _toggled(observation: Observation, value: str) -> dict[str, Any]:
-    return observation.toggled.get(toggle_key((fx.JIT_ENV, value)), {})
+    return observation.toggled.get(toggle_key((proofs.JIT_ENV, value)), {})
 
 
-def defines_check(facts: dict[str, Any], proof: fx.JitProof) -> Check:
+def defines_check(facts: dict[str, Any], proof: proofs.JitProof) -> Check:
     found = facts.get("defines", {})
-    observed = {name: found[name] for name in fx.JIT_DEFINES if name in found}
+    observed = {name: found[name] for name in proofs.JIT_DEFINES if name in found}
     wanted = dict(proof.defines)
     return make(
         f"{GROUP}: build defines (PY_CORE_CFLAGS)",
@@ -68,9 +70,9 @@ def _defines_text(defines: dict[str, str]) -> str:
     return " ".join(f"-D{k}={v}" for k, v in sorted(defines.items())) or "none"
 
 
-def config_args_check(facts: dict[str, Any], proof: fx.JitProof) -> Check:
-    value = fx.jit_configure_value(str(facts.get("config_args", "")))
-    switch = fx.JIT_CONFIGURE_SWITCH
+def config_args_check(facts: dict[str, Any], proof: proofs.JitProof) -> Check:
+    value = proofs.jit_configure_value(str(facts.get("config_args", "")))
+    switch = proofs.JIT_CONFIGURE_SWITCH
 
     def text(v: str | None) -> str:
         return f"{switch}={v}" if v else f"no {switch}"
@@ -88,7 +90,7 @@ def _enabled(state: dict[str, Any], modern: bool) -> bool | None:
     if modern:
         value = state.get("sys._jit.is_enabled()")
         return value if isinstance(value, bool) else None
-    optimizer = state.get(fx.JIT_313_EVIDENCE, ABSENT)
+    optimizer = state.get(proofs.JIT_313_EVIDENCE, ABSENT)
     if isinstance(optimizer, str) and optimizer.startswith("error"):
         return None
     return optimizer not in (None, ABSENT)
@@ -106,7 +108,7 @@ def activity_check(
     fraction = state.get("hot_loop.is_active_fraction", ABSENT)
     executors = state.get("hot_loop.executors", ABSENT)
     flag = "is_enabled()" if modern else "optimizer"
-    shown = state.get(fx.JIT_313_EVIDENCE) if not modern else enabled
+    shown = state.get(proofs.JIT_313_EVIDENCE) if not modern else enabled
     observed = f"{flag}={show(shown)}, executors={show(executors)}"
     if modern:
         observed += f", is_active={show(fraction)}"

@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import console
-from cpmatrix import features as fx
-from cpmatrix.features import Version
+from cpmatrix.features import Version, proofs
 from cpmatrix.verify import behaviour as behaviour_script
 from cpmatrix.verify import probe
 from cpmatrix.verify.runner import Place, Target
 
 ENV_TOGGLES: tuple[tuple[str, str], ...] = tuple(
     sorted(
-        {proof.toggle for proof in fx.RUNTIME_PROOFS.values()}
-        | {(fx.JIT_ENV, "0"), (fx.JIT_ENV, "1")}
+        {proof.toggle for proof in proofs.RUNTIME_PROOFS.values()}
+        | {(proofs.JIT_ENV, "0"), (proofs.JIT_ENV, "1")}
     )
 )
 """Every environment switch a proof needs; the ``runtime`` section runs once under each."""
@@ -87,7 +86,7 @@ class Observation:
 
 def _all_expected_modules() -> list[str]:
     names: dict[str, None] = {}
-    for module in fx.EXPECTED_MODULES:
+    for module in proofs.EXPECTED_MODULES:
         names[module.name] = None
     return list(names)
 

@@ -8,28 +8,27 @@ import sys
 import zipfile
 from pathlib import Path
 
-from cpmatrix import features as fx
-from cpmatrix.features import Feature, Version
+from cpmatrix.features import Feature, Version, proofs
 from cpmatrix.verify import behaviour, probe
 from cpmatrix.verify.observe import ENV_TOGGLES
 
 
 def test_every_proof_is_something_the_probe_records() -> None:
     state_keys = set(probe.runtime_state())
-    for proof in fx.RUNTIME_PROOFS.values():
+    for proof in proofs.RUNTIME_PROOFS.values():
         assert proof.call in state_keys
-    assert fx.JIT_313_EVIDENCE in state_keys
+    assert proofs.JIT_313_EVIDENCE in state_keys
     for feature in Feature:
         for version in (Version(3, 13), Version(3, 14), Version(3, 15)):
-            config = fx.config_proof(feature, version)
+            config = proofs.config_proof(feature, version)
             assert config is None or config.variable in probe.CONFIG_VARS
-    assert {name for name, _ in fx.JIT_PROOFS[Feature.JIT].defines} <= set(fx.JIT_DEFINES)
+    assert {name for name, _ in proofs.JIT_PROOFS[Feature.JIT].defines} <= set(proofs.JIT_DEFINES)
 
 
 def test_the_runtime_toggles_cover_every_proof_switch() -> None:
     toggles = set(ENV_TOGGLES)
-    assert {p.toggle for p in fx.RUNTIME_PROOFS.values()} <= toggles
-    assert {(fx.JIT_ENV, "0"), (fx.JIT_ENV, "1")} <= toggles
+    assert {p.toggle for p in proofs.RUNTIME_PROOFS.values()} <= toggles
+    assert {(proofs.JIT_ENV, "0"), (proofs.JIT_ENV, "1")} <= toggles
 
 
 def test_an_interpreter_without_the_new_apis_records_absent_and_does_not_crash(
@@ -70,15 +69,16 @@ def test_the_probe_wheel_is_a_valid_wheel(tmp_path: Path) -> None:
 
 def test_the_jit_mode_is_read_from_config_args_as_configure_spells_it() -> None:
     assert (
-        fx.jit_configure_value("'--prefix=/usr' '--enable-experimental-jit=yes-off'") == "yes-off"
+        proofs.jit_configure_value("'--prefix=/usr' '--enable-experimental-jit=yes-off'")
+        == "yes-off"
     )
-    assert fx.jit_configure_value("--enable-experimental-jit") == "yes"
-    assert fx.jit_configure_value("--enable-experimental-jit=no") is None
-    assert fx.jit_configure_value("--disable-experimental-jit") is None
-    assert fx.jit_configure_value("'--enable-shared'") is None
+    assert proofs.jit_configure_value("--enable-experimental-jit") == "yes"
+    assert proofs.jit_configure_value("--enable-experimental-jit=no") is None
+    assert proofs.jit_configure_value("--disable-experimental-jit") is None
+    assert proofs.jit_configure_value("'--enable-shared'") is None
 
 
 def test_expected_modules_depend_on_version_and_os() -> None:
-    assert "compression.zstd" in fx.expected_modules(Version(3, 14), "linux")
-    assert "compression.zstd" not in fx.expected_modules(Version(3, 13), "linux")
-    assert "readline" not in fx.expected_modules(Version(3, 14), "windows")
+    assert "compression.zstd" in proofs.expected_modules(Version(3, 14), "linux")
+    assert "compression.zstd" not in proofs.expected_modules(Version(3, 13), "linux")
+    assert "readline" not in proofs.expected_modules(Version(3, 14), "windows")
