@@ -22,26 +22,12 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from cpmatrix import console, elfinfo
-from cpmatrix.containers import Container, ContainerSpec, Mount
+from cpmatrix.containers import Completed, Container, ContainerSpec, Mount
 
 Where = Literal["auto", "host", "builder"]
 SCRATCH_IN_CONTAINER = "/tmp/cpmatrix-verify"
 CAPABILITIES = ("SYS_PTRACE",)
 """``sys.remote_exec`` needs ptrace rights: without them every build says PermissionError."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ran:
-    """How one command ended."""
-
-    exit_code: int
-    output: str
-    timed_out: bool
-    seconds: float
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
 
 
 class Place(Protocol):
@@ -52,7 +38,7 @@ class Place(Protocol):
 
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float
-    ) -> Ran: ...
+    ) -> Completed: ...
 
     def put(self, name: str, data: bytes) -> str:
         """Write a file into the scratch directory; returns its path there."""
@@ -138,7 +124,7 @@ class HostPlace:
 
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float
-    ) -> Ran:
+    ) -> Completed:
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
         started = time.monotonic()
         process = subprocess.Popen(
@@ -156,7 +142,7 @@ class HostPlace:
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
             timed_out = True
-        return Ran(
+        return Completed(
             exit_code=process.returncode,
             output=output.decode("utf-8", "replace"),
             timed_out=timed_out,
@@ -186,9 +172,9 @@ class ContainerPlace:
 
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float
-    ) -> Ran:
+    ) -> Completed:
         done = self.box.run(argv, env=dict(env or {}), timeout=timeout, workdir=self.scratch)
-        return Ran(
+        return Completed(
             exit_code=done.exit_code,
             output=done.output,
             timed_out=done.timed_out,
