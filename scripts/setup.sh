@@ -28,6 +28,9 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 log "installing cpmatrix and its dev tools (pip install -e .[dev])"
-python3 -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' >&2 || true
+# A distribution's system python (PEP 668) refuses pip installs; this is a build machine, so
+# install beside it (/usr/local) rather than fail. Other pythons ignore the variable.
+PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q -e '.[dev]' 2>&1 \
+  | grep -v '^WARNING: Location' >&2 || true
 python3 -c 'import cpmatrix, invoke, yaml, docker' || { log "pip install failed"; exit 1; }
 log "ready: $(docker version --format 'docker engine {{.Server.Version}}'), $(python3 --version)"
