@@ -172,11 +172,3 @@ def remove_stale_partials(
     for path in removed:
         path.unlink(missing_ok=True)
     return removed
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write text to path via a temp file in the same directory and a rename."""
-    with partial_file(path) as temp:
-        temp.write_text(text, encoding="utf-8", newline="\n")
-        temp.chmod(0o644)
-        temp.replace(path)

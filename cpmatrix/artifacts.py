@@ -15,7 +15,6 @@ from typing import Any
 
 from cpmatrix import console, distindex, elfinfo, layout, manifest
 from cpmatrix.archive import (
-    atomic_write_text,
     partial_file,
     remove_stale_partials,
     write_tar_gz,
@@ -30,6 +29,7 @@ from cpmatrix.buildcache import (
 )
 from cpmatrix.distindex import check, write_index
 from cpmatrix.errors import ArtifactError, VerificationFailed
+from cpmatrix.fileio import write_text_atomic
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection
 
@@ -144,7 +144,7 @@ def package(
         text = manifest.dumps(manifest.make(inputs))
         manifest_path.unlink(missing_ok=True)  # never a new archive beside an old manifest
         partial.replace(archive_path)
-        atomic_write_text(manifest_path, text)
+        write_text_atomic(manifest_path, text)
         distindex.write_index_unlocked(where)
     console.info(
         f"{cell.id}: packaged {archive_path.name} ({written.size / 1e6:.1f} MB, "

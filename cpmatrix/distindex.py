@@ -19,8 +19,9 @@ from filelock import FileLock
 
 import cpmatrix
 from cpmatrix import layout, manifest
-from cpmatrix.archive import atomic_write_text, remove_stale_partials, sha256_of
+from cpmatrix.archive import remove_stale_partials, sha256_of
 from cpmatrix.errors import ArtifactError
+from cpmatrix.fileio import write_text_atomic
 
 INDEX = "index.json"
 SUMS = "SHA256SUMS"
@@ -91,13 +92,13 @@ def write_index_unlocked(dist: Path) -> list[dict[str, Any]]:
         "generated_by": f"cpmatrix {cpmatrix.__version__}",
         "artifacts": entries,
     }
-    atomic_write_text(dist / INDEX, json.dumps(index, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(dist / INDEX, json.dumps(index, indent=2, sort_keys=True) + "\n")
     sums = sorted(
         [(e["sha256"], e["file"]) for e in entries]
         + [(e["manifest_sha256"], e["manifest"]) for e in entries],
         key=lambda pair: pair[1],
     )
-    atomic_write_text(dist / SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums))
+    write_text_atomic(dist / SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums))
     return entries
 
 

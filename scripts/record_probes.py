@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 from cpmatrix import console, layout, matrixfile  # noqa: E402
 from cpmatrix.builders.image import debian_image_with  # noqa: E402
+from cpmatrix.fileio import write_text_atomic  # noqa: E402
 from cpmatrix.verify import observe_target  # noqa: E402
-from cpmatrix.verify.report import write_atomic  # noqa: E402
 from cpmatrix.verify.request import DEBIAN_UNSTABLE_PACKAGES  # noqa: E402
 from cpmatrix.verify.runner import Target, local_target  # noqa: E402
 
@@ -64,7 +64,7 @@ def main() -> int:
             continue
         observation = observe_target(target)
         path = OUT / f"{name}.json"
-        write_atomic(path, json.dumps(observation.to_json(), indent=1, sort_keys=True) + "\n")
+        write_text_atomic(path, json.dumps(observation.to_json(), indent=1, sort_keys=True) + "\n")
         console.info(f"recorded {path.relative_to(ROOT)}")
     return 0
 

@@ -12,6 +12,7 @@ from artifactkit import install_tree
 
 from cpmatrix import archive
 from cpmatrix.errors import ArtifactError, UsageError
+from cpmatrix.fileio import write_text_atomic
 
 
 def pack(root: Path, destination: Path, **options: object) -> archive.Written:
@@ -94,7 +95,7 @@ def test_an_interrupted_write_leaves_no_partial(tmp_path: Path) -> None:
 
 def test_atomic_text_replaces_whole_files(tmp_path: Path) -> None:
     target = tmp_path / "index.json"
-    archive.atomic_write_text(target, "one\n")
-    archive.atomic_write_text(target, "two\n")
+    write_text_atomic(target, "one\n")
+    write_text_atomic(target, "two\n")
     assert target.read_text() == "two\n"
     assert [p.name for p in tmp_path.iterdir()] == ["index.json"]

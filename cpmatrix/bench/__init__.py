@@ -20,6 +20,7 @@ from cpmatrix.bench.columns import Column, check_unique
 from cpmatrix.bench.runner import ColumnResult, run_columns
 from cpmatrix.bench.suites import Settings, Suite
 from cpmatrix.errors import UsageError
+from cpmatrix.fileio import write_text_atomic
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,7 +122,7 @@ def finish(
     files = {r.column.name: r.results for r in results}
     others = [path for name, path in files.items() if name != baseline]
     if others:
-        report.write_atomic(
+        write_text_atomic(
             request.out_dir / "compare_to.md", compare.compare_to_output(files[baseline], others)
         )
     charts = chart.draw(tables, scaling, request.out_dir, request.title)

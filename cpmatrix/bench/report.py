@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from cpmatrix.bench.columns import DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
 from cpmatrix.bench.suites import Settings
+from cpmatrix.fileio import write_text_atomic
 
 SCHEMA = 1
 NOISE_NOTE = (
@@ -271,19 +271,10 @@ def _table_json(table: SuiteTable) -> dict[str, Any]:
     }
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    Path(staging).chmod(0o644)
-    Path(staging).replace(path)
-
-
 def write(report: Report, out_dir: Path) -> tuple[Path, Path]:
     md, js = out_dir / "report.md", out_dir / "report.json"
-    write_atomic(md, markdown(report))
-    write_atomic(js, json.dumps(to_json(report), indent=2) + "\n")
+    write_text_atomic(md, markdown(report))
+    write_text_atomic(js, json.dumps(to_json(report), indent=2) + "\n")
     return md, js
 
 

@@ -8,8 +8,6 @@ when every phase succeeded, and writes ``build.json`` either way.
 from __future__ import annotations
 
 import datetime
-import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +21,7 @@ from cpmatrix import features as fx
 from cpmatrix.builders import base
 from cpmatrix.builders.base import BuildRequest, BuildResult, Phase
 from cpmatrix.errors import BuildFailed, CpmatrixError
+from cpmatrix.fileio import write_json_atomic
 from cpmatrix.layout import CellPaths
 
 PROGRESS_EVERY_SECONDS = 15.0
@@ -46,13 +45,6 @@ class Runner(Protocol):
     def describe(self) -> dict[str, object]:
         """What the record should say about where the build ran (image id, host)."""
         ...
-
-
-def write_json(path: Path, data: object) -> None:
-    """Atomic: a reader sees the old file or the new one, never half of one."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    temporary.replace(path)
 
 
 def staging_dir(paths: CellPaths) -> Path:
@@ -194,7 +186,7 @@ def execute(
     finally:
         record["phases"] = {name: round(seconds, 2) for name, seconds in phases.items()}
         record["finished"] = _now()
-        write_json(paths.record, record)
+        write_json_atomic(paths.record, record)
     return BuildResult(install=paths.install, record=record, phases=phases)
 
 

@@ -21,6 +21,7 @@ from cpmatrix.builders import base, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
 from cpmatrix.errors import BuildFailed, EnvironmentProblem
 from cpmatrix.features import Feature, Profile, Version
+from cpmatrix.fileio import write_json_atomic
 from cpmatrix.matrix import BuilderKind, Cell
 
 ARCHES: dict[str, fx.WindowsArch] = {"x64": "x64", "amd64": "x64", "arm64": "ARM64"}
@@ -144,7 +145,7 @@ class WindowsBuilder:
             "buildbat": list(command),
             "toolset": fx.windows_toolset(cell.version, cell.features),
         }
-        steps.write_json(paths.record, record)
+        write_json_atomic(paths.record, record)
         staging.replace(paths.install)
         paths.incomplete_marker.unlink()
         return BuildResult(install=paths.install, record=record)

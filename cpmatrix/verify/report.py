@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any, Literal, Protocol
 from cpmatrix import console
 from cpmatrix import features as fx
 from cpmatrix.features import OS, Feature, Profile, Version
+from cpmatrix.fileio import write_text_atomic
 from cpmatrix.matrix import Cell
 
 Status = Literal["pass", "fail", "skip", "inconclusive"]
@@ -148,8 +147,10 @@ class VerifyReport:
         else:
             json_path, junit_path = paths.verify_report, paths.junit
         text = json.dumps(self.to_json(), indent=2, default=str) + "\n"
-        write_atomic(json_path, text)
-        write_atomic(junit_path, '<?xml version="1.0" encoding="utf-8"?>\n' + self.junit() + "\n")
+        write_text_atomic(json_path, text)
+        write_text_atomic(
+            junit_path, '<?xml version="1.0" encoding="utf-8"?>\n' + self.junit() + "\n"
+        )
 
 
 class ReportPaths(Protocol):
@@ -168,16 +169,3 @@ _STATUSES: tuple[Status, ...] = ("pass", "fail", "inconclusive", "skip")
 def _clip(text: str, width: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temporary).chmod(0o644)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Literal, assert_never
 
 from cpmatrix import console
-from cpmatrix.verify.report import Check, write_atomic
+from cpmatrix.fileio import write_text_atomic
+from cpmatrix.verify.report import Check
 from cpmatrix.verify.runner import Place, Target
 from cpmatrix.verify.verdicts import make, skip
 
@@ -148,5 +149,5 @@ def run_tier(
     if junit_out is not None:
         data = place.read(junit)
         if data is not None:
-            write_atomic(junit_out, data.decode("utf-8", "replace"))
+            write_text_atomic(junit_out, data.decode("utf-8", "replace"))
     return judge(tier, ran.exit_code, ran.timed_out, ran.output, ran.seconds)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -44,14 +43,6 @@ def test_promote_refuses_an_empty_staging(tmp_path: Path) -> None:
     with pytest.raises(BuildFailed, match="did not stage"):
         steps.promote(paths, "/opt/cpmatrix/cell")
     assert not paths.install.exists()
-
-
-def test_write_json_is_atomic_and_leaves_no_temp(tmp_path: Path) -> None:
-    target = tmp_path / "build.json"
-    steps.write_json(target, {"a": 1})
-    steps.write_json(target, {"a": 2})
-    assert json.loads(target.read_text()) == {"a": 2}
-    assert [p.name for p in tmp_path.iterdir()] == ["build.json"]
 
 
 def test_log_keeps_lines_and_shows_phases_not_lines(tmp_path: Path) -> None:
