@@ -18,7 +18,7 @@ from pathlib import Path
 ELF_MAGIC = b"\x7fELF"
 SHT_DYNAMIC = 6
 SHT_GNU_VERNEED = 0x6FFFFFFE
-DT_NULL, DT_NEEDED, DT_SONAME = 0, 1, 14
+DT_NULL, DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH = 0, 1, 14, 15, 29
 MACHINES = {3: "x86", 40: "arm", 62: "x86_64", 183: "aarch64", 243: "riscv64"}
 GLIBC_VERSION = re.compile(r"^GLIBC_(\d+(?:\.\d+)+)$")
 
@@ -35,6 +35,8 @@ class ElfFile:
     soname: str | None
     needed: tuple[str, ...]
     versions: tuple[tuple[str, str], ...]  # (library, version name) from .gnu.version_r
+    runpath: tuple[str, ...] = ()
+    """DT_RUNPATH (or the older DT_RPATH) entries, ``$ORIGIN`` unexpanded."""
 
     @property
     def glibc(self) -> tuple[int, ...] | None:
@@ -122,10 +124,19 @@ def _sections(elf: _Reader) -> list[_Section]:
     return sections
 
 
-def _dynamic(elf: _Reader, section: _Section, strtab: int) -> tuple[str | None, tuple[str, ...]]:
+@dataclass(frozen=True, slots=True)
+class _Dynamic:
+    soname: str | None
+    needed: tuple[str, ...]
+    runpath: tuple[str, ...]
+
+
+def _dynamic(elf: _Reader, section: _Section, strtab: int) -> _Dynamic:
     entry = "qQ" if elf.is64 else "iI"
     step = 16 if elf.is64 else 8
-    soname, needed = None, []
+    soname: str | None = None
+    needed: list[str] = []
+    runpath: list[str] = []
     for offset in range(section.offset, section.offset + section.size, step):
         tag, value = elf.unpack(entry, offset)
         if tag == DT_NULL:
@@ -134,7 +145,9 @@ def _dynamic(elf: _Reader, section: _Section, strtab: int) -> tuple[str | None, 
             needed.append(elf.string(strtab, value))
         elif tag == DT_SONAME:
             soname = elf.string(strtab, value)
-    return soname, tuple(needed)
+        elif tag in (DT_RUNPATH, DT_RPATH):
+            runpath.extend(p for p in elf.string(strtab, value).split(":") if p)
+    return _Dynamic(soname, tuple(needed), tuple(runpath))
 
 
 def _verneed(elf: _Reader, section: _Section, strtab: int) -> Iterator[tuple[str, str]]:
@@ -158,8 +171,7 @@ def parse(data: bytes) -> ElfFile:
     elf = _Reader(data)
     (machine,) = elf.unpack("H", 18)
     sections = _sections(elf)
-    soname: str | None = None
-    needed: tuple[str, ...] = ()
+    dynamic = _Dynamic(None, (), ())
     versions: list[tuple[str, str]] = []
     for section in sections:
         if section.type not in (SHT_DYNAMIC, SHT_GNU_VERNEED):
@@ -168,14 +180,15 @@ def parse(data: bytes) -> ElfFile:
             raise NotElf("section links to a string table that does not exist")
         strtab = sections[section.link].offset
         if section.type == SHT_DYNAMIC:
-            soname, needed = _dynamic(elf, section, strtab)
+            dynamic = _dynamic(elf, section, strtab)
         else:
             versions.extend(_verneed(elf, section, strtab))
     return ElfFile(
         machine=MACHINES.get(machine, f"e_machine {machine}"),
-        soname=soname,
-        needed=needed,
+        soname=dynamic.soname,
+        needed=dynamic.needed,
         versions=tuple(versions),
+        runpath=dynamic.runpath,
     )
 
 

@@ -55,6 +55,11 @@ class CellPaths:
         return self.dir / "install"
 
     @property
+    def dbgsym(self) -> Path:
+        """The install tree's debug information, split off by the portable phase."""
+        return self.dir / "dbgsym"
+
+    @property
     def work(self) -> Path:
         """The out-of-tree build directory (object files)."""
         return self.dir / "work"

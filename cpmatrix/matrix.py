@@ -80,6 +80,10 @@ class Platform:
     arch: str
     runner: str
     builder: BuilderKind
+    glibc_floor: str | None = None
+    """Linux: the newest glibc symbol version an artifact may need (``glibc`` in matrix.yaml)."""
+    consumers: tuple[str, ...] = ()
+    """Linux: the Debian releases whose bare images every artifact is proven on."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

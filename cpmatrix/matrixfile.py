@@ -198,7 +198,9 @@ def _platforms(doc: Doc, node: yaml.Node) -> dict[str, Platform]:
         os_name, _, arch = name.partition("-")
         if os_name not in ALLOWED_BUILDERS or not arch:
             raise doc.error(key_node, f"platform {name!r} must be <linux|macos|windows>-<arch>")
-        entry = doc.mapping(value, what, allowed=("runner", "builder"), required=("builder",))
+        entry = doc.mapping(
+            value, what, allowed=("runner", "builder", "glibc", "consumers"), required=("builder",)
+        )
         if "runner" not in entry:
             raise doc.error(
                 value, f"{what} has no runner", hint="add runner: <GitHub runner label>"
@@ -214,14 +216,44 @@ def _platforms(doc: Doc, node: yaml.Node) -> dict[str, Platform]:
                 f"builder {builder!r} cannot build {name}",
                 did_you_mean(builder, allowed),
             )
+        floor, consumers = _portability(doc, entry, what, os_name)
         result[name] = Platform(
             name=name,
             os=os_name,
             arch=arch,
             runner=runner,
             builder=kinds[0],
+            glibc_floor=floor,
+            consumers=consumers,
         )
     return result
+
+
+_GLIBC = re.compile(r"^2\.\d+$")
+
+
+def _portability(
+    doc: Doc, entry: dict[str, tuple[yaml.ScalarNode, yaml.Node]], what: str, os_name: str
+) -> tuple[str | None, tuple[str, ...]]:
+    """A Linux platform's glibc floor and consumer images; other systems have neither."""
+    if os_name != "linux":
+        for key in ("glibc", "consumers"):
+            if key in entry:
+                raise doc.error(entry[key][0], f"{what}.{key} applies to Linux platforms only")
+        return None, ()
+    floor = None
+    if "glibc" in entry:
+        floor = doc.text(entry["glibc"][1], f"{what}.glibc")
+        if not _GLIBC.match(floor):
+            raise doc.error(
+                entry["glibc"][1],
+                f'{what}.glibc must be a glibc version such as "2.31", not {floor!r}',
+            )
+    consumers: tuple[str, ...] = ()
+    if "consumers" in entry:
+        names = doc.texts(entry["consumers"][1], f"{what}.consumers")
+        consumers = tuple(dict.fromkeys(name for name, _ in names))
+    return floor, consumers
 
 
 def _pattern(

@@ -14,6 +14,9 @@ command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v gpg >/dev/null 2>&1 || need_apt+=(gpg)
 command -v patch >/dev/null 2>&1 || need_apt+=(patch)
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
+command -v patchelf >/dev/null 2>&1 || need_apt+=(patchelf)
+command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]} from the system's apt sources"
   as_root apt-get update -qq

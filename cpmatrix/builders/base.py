@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from cpmatrix import features as fx
+from cpmatrix.builders import portable
+from cpmatrix.builders.portable import Sysroot
 from cpmatrix.errors import BuildFailed, EnvironmentProblem
 from cpmatrix.features import Version
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import BuilderKind, Cell
 
-Phase = Literal["preflight", "configure", "compile", "install"]
-PHASES: tuple[Phase, ...] = ("preflight", "configure", "compile", "install")
+Phase = Literal["preflight", "configure", "compile", "install", "portable"]
+PHASES: tuple[Phase, ...] = ("preflight", "configure", "compile", "install", "portable")
 LOG_TAIL_LINES = 30
 PREFIX_ROOT = "/opt/cpmatrix"
 """Where the interpreter believes it lives. Without --enable-shared CPython finds its stdlib
@@ -85,6 +87,8 @@ class Commands:
     make: tuple[str, ...]
     install: tuple[str, ...]
     prefix: str
+    finish: tuple[str, ...] | None = None
+    """The portable phase (bundle libraries, sanitize sysconfig, split debug info), if any."""
 
 
 def prefix_for(cell: Cell) -> str:
@@ -95,24 +99,43 @@ def toolchain(cell: Cell) -> fx.Toolchain:
     return fx.posix_toolchain(cell.version, cell.features, cell.platform.os)
 
 
-def commands(cell: Cell, *, source_dir: str, destdir: str, jobs: int) -> Commands:
+def commands(
+    cell: Cell,
+    *,
+    source_dir: str,
+    destdir: str,
+    jobs: int,
+    sysroot: Sysroot | None = None,
+    work_dir: str = ".",
+) -> Commands:
     """configure, make and make install for a cell, built out of tree in the current directory.
 
     ``make install`` byte-compiles the stdlib with ``-j0`` (every core) unless told otherwise;
-    it gets the cell's share of the -j budget like the compile does.
+    it gets the cell's share of the -j budget like the compile does. With a sysroot, the build
+    links against it and a portable phase follows the install.
     """
     chain = toolchain(cell)
     prefix = prefix_for(cell)
     env = list(chain.env)
-    if chain.cc is not None:
+    if sysroot is not None:
+        env.extend(sysroot.configure_env(chain.cc or "gcc"))
+    elif chain.cc is not None:
         env.append(("CC", chain.cc))
     args = fx.configure_arguments(cell.version, cell.features, cell.profile)
+    finish = None
+    if sysroot is not None:
+        finish = sysroot.finish_command(
+            work_dir=work_dir,
+            tree=f"{destdir}{prefix}",
+            dbgsym=f"{destdir}/{portable.DBGSYM_DIR}",
+        )
     return Commands(
         configure=(f"{source_dir}/configure", f"--prefix={prefix}", *args),
         configure_env=tuple(env),
         make=("make", f"-j{max(1, jobs)}"),
         install=("make", "install", f"DESTDIR={destdir}", f"COMPILEALL_OPTS=-j{max(1, jobs)}"),
         prefix=prefix,
+        finish=finish,
     )
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker.errors
 
 from cpmatrix import layout
-from cpmatrix.builders import steps
+from cpmatrix.builders import portable, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
 from cpmatrix.builders.image import ImageRef, builder_image
 from cpmatrix.containers import Container, ContainerSpec, Mount, engine
@@ -55,6 +55,7 @@ def container_spec(request: BuildRequest, image: str) -> ContainerSpec:
             "CCACHE_DIR": CCACHE,
             "PATH": PATH,
             "LANG": "C.UTF-8",
+            "LD_LIBRARY_PATH": portable.SYSROOT_RUNTIME,
         },
         workdir=WORK,
         name_hint="cpmatrix-build",
@@ -69,6 +70,7 @@ class ContainerRunner:
     source_dir: str = SOURCE
     work_dir: str = WORK
     destdir: str = STAGE
+    sysroot: portable.Sysroot | None = field(default_factory=portable.Sysroot)
 
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[str], None]

@@ -121,6 +121,15 @@ def debian_mirror(etc_apt: Path = Path("/etc/apt")) -> str:
     return uris[0]
 
 
+def security_mirror(mirror: str) -> str:
+    """Debian's security archive beside a mirror (``…/debian`` → ``…/debian-security``);
+    ``$CPMATRIX_DEBIAN_SECURITY_MIRROR`` overrides it."""
+    explicit = os.environ.get("CPMATRIX_DEBIAN_SECURITY_MIRROR")
+    if explicit:
+        return explicit.rstrip("/")
+    return f"{mirror.rstrip('/')}-security"
+
+
 def _bootstrap(client: Any, suite: str, mirror: str, tag: str) -> ImageRef:
     if shutil.which("debootstrap") is None:
         raise EnvironmentProblem(
@@ -169,12 +178,29 @@ def _digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()[:16]
 
 
+BUILDER_SUITE = "trixie"
+"""The builder's own Debian: its compilers, LLVM majors and python3."""
+SYSROOT_SUITE = "bullseye"
+"""The Debian whose headers and libraries every Linux build links against (its glibc is the
+artifacts' floor: ``SUITE_GLIBC[SYSROOT_SUITE]``)."""
+SUITE_GLIBC = {"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}
+"""glibc of each Debian release, as its libc6 package ships it."""
+
+
 def builder_image(*, rebuild_base: bool = False) -> ImageRef:
-    """The Linux builder image: docker/Dockerfile on the trixie base, tagged by both."""
-    base = base_image("trixie", bootstrap=rebuild_base)
+    """The Linux builder image: docker/Dockerfile on the trixie base with a bullseye sysroot,
+    tagged by the Dockerfile and both bases."""
+    base = base_image(BUILDER_SUITE, bootstrap=rebuild_base)
+    sysroot = base_image(SYSROOT_SUITE, bootstrap=rebuild_base)
     dockerfile = DOCKERFILE.read_bytes()
-    tag = f"{BUILDER_REPOSITORY}:{_digest(dockerfile, base.id)}"
-    return _build(tag, dockerfile, base, what="builder image")
+    tag = f"{BUILDER_REPOSITORY}:{_digest(dockerfile, base.id, sysroot.id)}"
+    mirror = debian_mirror()
+    extra = {
+        "SYSROOT_IMAGE": sysroot.tag,
+        "DEBIAN_MIRROR": mirror,
+        "DEBIAN_SECURITY_MIRROR": security_mirror(mirror),
+    }
+    return _build(tag, dockerfile, base, what="builder image", buildargs=extra)
 
 
 def debian_image_with(suite: str, packages: Sequence[str]) -> ImageRef:
@@ -193,7 +219,14 @@ def debian_image_with(suite: str, packages: Sequence[str]) -> ImageRef:
     return _build(tag, dockerfile, base, what=f"Debian {suite} image with {names}")
 
 
-def _build(tag: str, dockerfile: bytes, base: ImageRef, *, what: str) -> ImageRef:
+def _build(
+    tag: str,
+    dockerfile: bytes,
+    base: ImageRef,
+    *,
+    what: str,
+    buildargs: dict[str, str] | None = None,
+) -> ImageRef:
     client = engine()
     with _lock(tag):
         image_id = _local(client, tag)
@@ -206,7 +239,7 @@ def _build(tag: str, dockerfile: bytes, base: ImageRef, *, what: str) -> ImageRe
         stream = client.api.build(
             fileobj=io.BytesIO(dockerfile),
             tag=tag,
-            buildargs={"BASE_IMAGE": base.tag},
+            buildargs={"BASE_IMAGE": base.tag, **(buildargs or {})},
             rm=True,
             forcerm=True,
             pull=False,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpmatrix import features as fx
-from cpmatrix.builders import base, steps
+from cpmatrix.builders import base, portable, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
 from cpmatrix.errors import EnvironmentProblem
 from cpmatrix.matrix import BuilderKind, Cell
@@ -73,6 +73,7 @@ class HostRunner:
     destdir: str
     base_env: dict[str, str] = field(default_factory=dict)
     where: str = "this machine"
+    sysroot: portable.Sysroot | None = None
 
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[str], None]

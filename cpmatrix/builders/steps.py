@@ -8,6 +8,7 @@ when every phase succeeded, and writes ``build.json`` either way.
 from __future__ import annotations
 
 import datetime
+import json
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,8 @@ from typing import IO, Protocol
 import cpmatrix
 from cpmatrix import console, reports
 from cpmatrix import features as fx
-from cpmatrix.builders import base
+from cpmatrix.archive import source_date_epoch
+from cpmatrix.builders import base, portable
 from cpmatrix.builders.base import BuildRequest, BuildResult, Phase
 from cpmatrix.errors import BuildFailed, CpmatrixError
 from cpmatrix.fileio import write_json_atomic
@@ -35,6 +37,8 @@ class Runner(Protocol):
     source_dir: str
     work_dir: str
     destdir: str
+    sysroot: portable.Sysroot | None
+    """Set where the build links against a sysroot and is made portable after install."""
 
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str], on_line: Callable[[str], None]
@@ -55,7 +59,7 @@ def start_fresh(paths: CellPaths) -> None:
     """Mark the cell incomplete and clear what an earlier (maybe interrupted) run left."""
     paths.dir.mkdir(parents=True, exist_ok=True)
     paths.incomplete_marker.write_text("a build of this cell started and has not finished\n")
-    for leftover in (paths.install, paths.work, staging_dir(paths)):
+    for leftover in (paths.install, paths.work, staging_dir(paths), paths.dbgsym):
         if leftover.exists():
             shutil.rmtree(leftover)
     paths.work.mkdir()
@@ -69,6 +73,9 @@ def promote(paths: CellPaths, prefix: str) -> None:
     if not (staged / "bin").is_dir():
         raise BuildFailed(f"make install did not stage {prefix} (no {staged}/bin)")
     staged.replace(paths.install)
+    debug = staging_dir(paths) / portable.DBGSYM_DIR
+    if debug.is_dir():
+        debug.replace(paths.dbgsym)
     shutil.rmtree(staging_dir(paths))
 
 
@@ -154,7 +161,12 @@ def execute(
     """
     paths, cell = request.paths, request.cell
     commands = base.commands(
-        cell, source_dir=runner.source_dir, destdir=runner.destdir, jobs=request.jobs
+        cell,
+        source_dir=runner.source_dir,
+        destdir=runner.destdir,
+        jobs=request.jobs,
+        sysroot=runner.sysroot,
+        work_dir=runner.work_dir,
     )
     record = _record_start(request, runner, commands)
     phases: dict[str, float] = {}
@@ -164,11 +176,16 @@ def execute(
             tools = (*base.required_tools(cell), *extra_tools)
             record["toolchain"] = _preflight(runner, request, log, tools)
             phases["preflight"] = time.monotonic() - started
-            steps: tuple[tuple[Phase, tuple[str, ...], dict[str, str]], ...] = (
+            # Hash-checked .pyc files stay valid in an archive whose mtimes are normalised.
+            install_env = {"SOURCE_DATE_EPOCH": str(source_date_epoch())}
+            steps: list[tuple[Phase, tuple[str, ...], dict[str, str]]] = [
                 ("configure", commands.configure, dict(commands.configure_env)),
                 ("compile", commands.make, {}),
-                ("install", commands.install, {}),
-            )
+                ("install", commands.install, install_env),
+            ]
+            if commands.finish is not None:
+                (paths.work / portable.SCRIPT_NAME).write_bytes(portable.script_source())
+                steps.append(("portable", commands.finish, {}))
             for phase, argv, env in steps:
                 started = time.monotonic()
                 log.begin(phase, base.shell_line(argv, env))
@@ -176,6 +193,8 @@ def execute(
                 phases[phase] = time.monotonic() - started
                 if code != 0:
                     raise base.phase_failed(cell, phase, code, paths.log)
+            if commands.finish is not None:
+                record["portable"] = _portable_report(paths)
         promote(paths, commands.prefix)
     except BaseException as error:
         record["result"] = _result_of(error)
@@ -188,6 +207,18 @@ def execute(
         record["finished"] = _now()
         write_json_atomic(paths.record, record)
     return BuildResult(install=paths.install, record=record, phases=phases)
+
+
+def _portable_report(paths: CellPaths) -> dict[str, object]:
+    """What the portable phase bundled, rewrote and split off (its JSON report)."""
+    report = paths.work / portable.REPORT_NAME
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BuildFailed(f"the portable phase left no readable report {report}: {error}") from None
+    if not isinstance(data, dict):
+        raise BuildFailed(f"the portable phase's report {report} is not a JSON object")
+    return data
 
 
 def _result_of(error: BaseException) -> str:

@@ -23,9 +23,11 @@ from typing import Literal, Protocol
 
 from cpmatrix import console, elfinfo
 from cpmatrix.containers import Completed, Container, ContainerSpec, Mount
+from cpmatrix.errors import EnvironmentProblem
 
 Where = Literal["auto", "host", "builder"]
 SCRATCH_IN_CONTAINER = "/tmp/cpmatrix-verify"
+SETUP_TIMEOUT_SECONDS = 300
 CAPABILITIES = ("SYS_PTRACE",)
 """``sys.remote_exec`` needs ptrace rights: without them every build says PermissionError."""
 
@@ -56,6 +58,8 @@ class Target:
     mounts: tuple[Mount, ...] = ()
     description: str = ""
     cap_add: tuple[str, ...] = CAPABILITIES
+    setup: tuple[tuple[str, ...], ...] = ()
+    """Commands run once in the container before anything is probed (unpacking an artifact)."""
 
     @property
     def label(self) -> str:
@@ -209,4 +213,12 @@ def open_place(target: Target) -> Iterator[Place]:
         name_hint="cpmatrix-verify",
     )
     with Container(spec) as box:
+        for argv in target.setup:
+            done = box.run(argv, timeout=SETUP_TIMEOUT_SECONDS)
+            if not done.ok:
+                raise EnvironmentProblem(
+                    f"preparing {target.label} failed: `{' '.join(argv)}` "
+                    f"(exit {done.exit_code}): {done.output.strip()[-500:]}",
+                    hint=f"the image {target.image} needs tar and gzip (every Debian base has)",
+                )
         yield ContainerPlace(box, target.image)

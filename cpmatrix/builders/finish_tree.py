@@ -1,0 +1,237 @@
+"""Make a staged CPython install tree portable; runs where the build ran, standard library only.
+
+Three steps, each needed for an artifact that other teams can run with nothing installed:
+
+1. **bundle**: every shared library an ELF file in the tree needs, other than glibc, libgcc_s and
+   the loader, is copied from the sysroot the build linked against into ``lib/cpmatrix-libs/``
+   and found there through an ``$ORIGIN``-relative RUNPATH (set with patchelf). Libraries that
+   need each other find their neighbours through ``$ORIGIN``.
+2. **sanitize**: the sysroot the build used (``--sysroot=…``, ``-I/opt/sysroot/…``) is removed
+   from what the interpreter tells extension builds (``_sysconfigdata``, the Makefile,
+   ``python-config``, pkg-config files): a consumer's compiler has no such directory.
+3. **split**: every ELF file's debug information goes to ``<dbgsym>/.build-id/xx/rest.debug``
+   (gdb's and perf's layout) and the file itself is stripped (``--strip-unneeded``; static
+   archives ``--strip-debug``).
+
+It prints one JSON object: the bundled libraries (soname, file, Debian package and version),
+the files it rewrote, and the debug files it wrote. cpmatrix copies this file into the build
+directory and runs it with the build container's python3 (see ``builders/portable.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+BUNDLE_DIR = "lib/cpmatrix-libs"
+HOST_LIBRARIES = frozenset(
+    {
+        "libc.so.6",
+        "libm.so.6",
+        "libpthread.so.0",
+        "libdl.so.2",
+        "librt.so.1",
+        "libutil.so.1",
+        "libgcc_s.so.1",
+        "ld-linux-x86-64.so.2",
+        "ld-linux-aarch64.so.1",
+    }
+)
+"""What an artifact may take from the host: glibc's libraries, the loader and libgcc_s."""
+LIBRARY_DIRS = (
+    "lib/x86_64-linux-gnu",
+    "usr/lib/x86_64-linux-gnu",
+    "lib/aarch64-linux-gnu",
+    "usr/lib/aarch64-linux-gnu",
+    "lib",
+    "usr/lib",
+)
+ELF_MAGIC = b"\x7fELF"
+BUILD_ID = re.compile(r"Build ID:\s*([0-9a-f]+)")
+
+
+def is_elf(path: Path) -> bool:
+    if path.is_symlink() or not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        return handle.read(4) == ELF_MAGIC
+
+
+def elf_files(tree: Path) -> list[Path]:
+    return sorted(p for p in tree.rglob("*") if is_elf(p))
+
+
+def run(*argv: str) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def needed(path: Path) -> list[str]:
+    if path.suffix == ".a":
+        return []
+    return [
+        line.strip()
+        for line in run("patchelf", "--print-needed", str(path)).splitlines()
+        if line.strip()
+    ]
+
+
+def find_in_sysroot(soname: str, sysroot: Path) -> Path | None:
+    for directory in LIBRARY_DIRS:
+        candidate = sysroot / directory / soname
+        if candidate.exists():
+            return candidate.resolve()
+    return None
+
+
+def dpkg_owners(sysroot: Path) -> dict[str, tuple[str, str]]:
+    """Real file path (inside the sysroot) → (Debian package, version), from dpkg's database."""
+    info, status = sysroot / "var/lib/dpkg/info", sysroot / "var/lib/dpkg/status"
+    versions: dict[str, str] = {}
+    if status.is_file():
+        package = ""
+        for line in status.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("Package: "):
+                package = line.split(": ", 1)[1]
+            elif line.startswith("Version: ") and package:
+                versions[package] = line.split(": ", 1)[1]
+    owners: dict[str, tuple[str, str]] = {}
+    for listing in sorted(info.glob("*.list")) if info.is_dir() else []:
+        package = listing.stem.split(":")[0]
+        for line in listing.read_text(encoding="utf-8", errors="replace").splitlines():
+            real = os.path.realpath(str(sysroot) + line) if line else ""
+            if real:
+                owners.setdefault(real, (package, versions.get(package, "")))
+    return owners
+
+
+def bundle(tree: Path, sysroot: Path) -> list[dict[str, str]]:
+    """Copy every non-host library the tree needs into BUNDLE_DIR; set RUNPATHs."""
+    target = tree / BUNDLE_DIR
+    owners = dpkg_owners(sysroot)
+    bundled: dict[str, dict[str, str]] = {}
+    pending = elf_files(tree)
+    users: dict[Path, set[str]] = {}
+    while pending:
+        path = pending.pop()
+        for soname in needed(path):
+            if soname in HOST_LIBRARIES:
+                continue
+            users.setdefault(path, set()).add(soname)
+            if soname in bundled:
+                continue
+            found = find_in_sysroot(soname, sysroot)
+            if found is None:
+                raise SystemExit(f"{path.relative_to(tree)} needs {soname}, not in {sysroot}")
+            target.mkdir(parents=True, exist_ok=True)
+            copy = target / soname
+            shutil.copy2(found, copy)
+            copy.chmod(0o755)
+            package, version = owners.get(str(found), ("", ""))
+            bundled[soname] = {
+                "soname": soname,
+                "file": f"{BUNDLE_DIR}/{soname}",
+                "from": str(found.relative_to(sysroot)),
+                "package": package,
+                "version": version,
+            }
+            pending.append(copy)
+    for path in sorted(users):
+        runpath = "$ORIGIN/" + os.path.relpath(target, path.parent)
+        if path.parent == target:
+            runpath = "$ORIGIN"
+        run("patchelf", "--set-rpath", runpath, str(path))
+    return [bundled[name] for name in sorted(bundled)]
+
+
+def text_files_to_sanitize(tree: Path) -> list[Path]:
+    patterns = (
+        "lib/python3*/_sysconfigdata_*.py",
+        "lib/python3*/config-*/Makefile",
+        "bin/python3*-config",
+        "lib/pkgconfig/*.pc",
+        "lib/python3*/config-*/python-config.py",
+    )
+    return sorted(
+        {
+            p
+            for pattern in patterns
+            for p in tree.glob(pattern)
+            if p.is_file() and not p.is_symlink()
+        }
+    )
+
+
+def sanitize(tree: Path, sysroot: str) -> list[str]:
+    """Remove the sysroot from what the interpreter reports to extension builds."""
+    flag = re.compile(rf"\s*--sysroot={re.escape(sysroot)}")
+    changed = []
+    for path in text_files_to_sanitize(tree):
+        text = path.read_text(encoding="utf-8")
+        clean = flag.sub("", text).replace(f"{sysroot}/", "/")
+        if clean != text:
+            path.write_text(clean, encoding="utf-8")
+            for stale in path.parent.glob(f"__pycache__/{path.stem}.*.pyc"):
+                stale.unlink()
+            changed.append(str(path.relative_to(tree)))
+    return changed
+
+
+def has_debug_info(path: Path) -> bool:
+    return ".debug_info" in run("readelf", "-S", "-W", str(path))
+
+
+def build_id(path: Path) -> str | None:
+    match = BUILD_ID.search(run("readelf", "-n", str(path)))
+    return match.group(1) if match else None
+
+
+def split_debug(tree: Path, dbgsym: Path) -> list[dict[str, str]]:
+    """Debug info out to dbgsym/.build-id/, then strip; static archives only lose theirs."""
+    written = []
+    for path in elf_files(tree) + sorted(tree.glob("lib/python3*/config-*/*.a")):
+        relative = str(path.relative_to(tree))
+        if path.suffix == ".a":
+            run("strip", "--strip-debug", str(path))
+            continue
+        if has_debug_info(path):
+            ident = build_id(path)
+            name = f".build-id/{ident[:2]}/{ident[2:]}.debug" if ident else f"{relative}.debug"
+            out = dbgsym / name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            run("objcopy", "--only-keep-debug", "--compress-debug-sections", str(path), str(out))
+            out.chmod(0o644)
+            written.append({"file": relative, "debug": name, "build_id": ident or ""})
+        run("strip", "--strip-unneeded", str(path))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=Path, required=True, help="the staged install prefix")
+    parser.add_argument("--sysroot", type=Path, required=True)
+    parser.add_argument("--dbgsym", type=Path, required=True, help="where .debug files go")
+    parser.add_argument("--report", type=Path, required=True, help="JSON written here")
+    args = parser.parse_args(argv)
+    bundled = bundle(args.tree, args.sysroot)
+    sanitized = sanitize(args.tree, str(args.sysroot))
+    debug_files = split_debug(args.tree, args.dbgsym)
+    result = {"bundled": bundled, "sanitized": sanitized, "debug_files": debug_files}
+    args.report.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"bundled {len(bundled)} libraries, sanitized {len(sanitized)} files, "
+        f"split debug info of {len(debug_files)} files"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

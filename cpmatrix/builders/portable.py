@@ -1,0 +1,72 @@
+"""Portable Linux builds: compile against an old sysroot, then make the tree self-contained.
+
+The builder image (docker/Dockerfile) carries Debian bullseye's headers and libraries in
+``/opt/sysroot``; configure gets ``--sysroot`` in ``CC`` and a pkg-config that only sees the
+sysroot, so the interpreter and its extension modules need at most bullseye's glibc. After
+``make install`` the ``portable`` phase runs :mod:`cpmatrix.builders.finish_tree` in the same
+container: it bundles the libraries the modules link, removes the sysroot from sysconfig, and
+splits the debug information off into ``build/<cell-id>/dbgsym/``. These functions only compose
+what runs; :mod:`cpmatrix.builders.steps` runs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpmatrix.builders import finish_tree
+
+SYSROOT = "/opt/sysroot"
+SYSROOT_RUNTIME = "/opt/sysroot-runtime"
+"""Sysroot libraries whose sonames the builder's own Debian lacks (libssl.so.1.1 …): the freshly
+built python loads them during ``make``; they are on LD_LIBRARY_PATH in the build container."""
+SCRIPT_NAME = "cpmatrix-finish-tree.py"
+REPORT_NAME = "portable.json"
+DBGSYM_DIR = "dbgsym"
+BUNDLE_DIR = finish_tree.BUNDLE_DIR
+HOST_LIBRARIES = finish_tree.HOST_LIBRARIES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sysroot:
+    """Where a runner's sysroot is, as the build sees it."""
+
+    path: str = SYSROOT
+    runtime_libraries: str = SYSROOT_RUNTIME
+
+    def configure_env(self, cc: str) -> tuple[tuple[str, str], ...]:
+        """CC with --sysroot, and pkg-config confined to the sysroot's .pc files."""
+        pkgconfig = ":".join(
+            f"{self.path}/{d}"
+            for d in (
+                "usr/lib/x86_64-linux-gnu/pkgconfig",
+                "usr/lib/aarch64-linux-gnu/pkgconfig",
+                "usr/lib/pkgconfig",
+                "usr/share/pkgconfig",
+            )
+        )
+        return (
+            ("CC", f"{cc} --sysroot={self.path}"),
+            ("PKG_CONFIG_LIBDIR", pkgconfig),
+            ("PKG_CONFIG_SYSROOT_DIR", self.path),
+        )
+
+    def finish_command(self, *, work_dir: str, tree: str, dbgsym: str) -> tuple[str, ...]:
+        """The portable phase: bundle, sanitize, split debug info (see finish_tree)."""
+        return (
+            "python3",
+            f"{work_dir}/{SCRIPT_NAME}",
+            "--tree",
+            tree,
+            "--sysroot",
+            self.path,
+            "--dbgsym",
+            dbgsym,
+            "--report",
+            f"{work_dir}/{REPORT_NAME}",
+        )
+
+
+def script_source() -> bytes:
+    """The finish script's own text, written into the build directory before it runs."""
+    return Path(finish_tree.__file__).read_bytes()

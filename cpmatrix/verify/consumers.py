@@ -1,0 +1,96 @@
+"""Proving an artifact where it is used: extracted in bare consumer images, then verified.
+
+The builder image has every -dev package installed, so an interpreter that loads a library from
+the system passes there and fails on another team's machine. Here the archive itself is
+mounted read-only into a container of a bare image (Debian made with ``debootstrap
+--variant=minbase``: nothing but the base system), unpacked with the image's own ``tar``, and the
+extracted interpreter goes through the feature and health checks: every expected extension
+module imports (``_decimal`` itself, not ``decimal``), the default ssl context, venv + pip,
+relocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from cpmatrix import console
+from cpmatrix.containers import Mount
+from cpmatrix.verify.report import Expectation, VerifyReport
+from cpmatrix.verify.runner import Target
+
+ARCHIVE_MOUNT = "/cpmatrix-artifact"
+UNPACK_DIR = "/opt/consumer"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Consumer:
+    """A bare consumer machine: the Debian release it stands for and the image that is it."""
+
+    name: str
+    image: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsumerResult:
+    consumer: Consumer
+    report: VerifyReport
+
+    def record(self) -> dict[str, object]:
+        """The manifest's entry: where the artifact was proven, and how that went."""
+        return {
+            "consumer": self.consumer.name,
+            "image": self.consumer.image,
+            "passed": self.report.passed,
+            "checks": len(self.report.checks),
+            "failed": [check.name for check in self.report.failed],
+            "seconds": round(self.report.seconds, 1),
+        }
+
+
+def artifact_target(archive: Path, *, top: str, interpreter: str, image: str) -> Target:
+    """The artifact unpacked into a fresh container of image, and its interpreter there.
+
+    ``interpreter`` is relative to the archive's top directory (``bin/python3.13``).
+    """
+    archive = archive.absolute()
+    unpacked = PurePosixPath(UNPACK_DIR) / top / interpreter
+    return Target(
+        interpreter=str(unpacked),
+        image=image,
+        mounts=(Mount(source=archive.parent, target=ARCHIVE_MOUNT, read_only=True),),
+        setup=(
+            ("mkdir", "-p", UNPACK_DIR),
+            ("tar", "-xzf", f"{ARCHIVE_MOUNT}/{archive.name}", "-C", UNPACK_DIR),
+        ),
+        description=f"{archive.name} unpacked in {image}",
+    )
+
+
+def consumer_images(names: Sequence[str]) -> tuple[Consumer, ...]:
+    """Bare images of these Debian releases: local, pulled, or made with debootstrap."""
+    from cpmatrix.builders.image import base_image
+
+    return tuple(Consumer(name=name, image=base_image(name).tag) for name in names)
+
+
+def prove(
+    archive: Path,
+    *,
+    top: str,
+    interpreter: str,
+    expect: Expectation,
+    consumers: Sequence[Consumer],
+) -> tuple[ConsumerResult, ...]:
+    """Verify the unpacked artifact in each consumer image (checks only, no stdlib tier)."""
+    from cpmatrix import verify
+
+    results = []
+    for consumer in consumers:
+        target = artifact_target(archive, top=top, interpreter=interpreter, image=consumer.image)
+        with console.group(f"prove {top} on bare {consumer.name}"):
+            report = verify.run(target, expect, tiers=())
+            console.info(report.summary())
+        results.append(ConsumerResult(consumer=consumer, report=report))
+    return tuple(results)

@@ -1,0 +1,121 @@
+"""The portable phase's script on real ELF files: bundling, RUNPATHs, sanitizing, debug split."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import elfkit
+import pytest
+
+from cpmatrix import elfinfo
+from cpmatrix.builders import finish_tree, portable
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> elfkit.ElfTree:
+    return elfkit.make(tmp_path)
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+
+
+def test_before_bundling_the_program_cannot_find_its_library(built: elfkit.ElfTree) -> None:
+    done = subprocess.run([built.program], capture_output=True, text=True, env=clean_env())
+    assert done.returncode != 0 and "libcpmx.so.1" in done.stderr
+
+
+def test_bundle_copies_every_needed_library_and_the_program_runs_without_the_sysroot(
+    built: elfkit.ElfTree,
+) -> None:
+    bundled = finish_tree.bundle(built.tree, built.sysroot)
+    assert [entry["soname"] for entry in bundled] == ["libcpmx.so.1", "libcpmxdep.so.2"]
+    libs = built.tree / finish_tree.BUNDLE_DIR
+    assert sorted(p.name for p in libs.iterdir()) == ["libcpmx.so.1", "libcpmxdep.so.2"]
+    program = elfinfo.read(built.program)
+    module = elfinfo.read(built.module)
+    library = elfinfo.read(libs / "libcpmx.so.1")
+    assert program is not None and program.runpath == ("$ORIGIN/../lib/cpmatrix-libs",)
+    assert module is not None and module.runpath == ("$ORIGIN/../../cpmatrix-libs",)
+    assert library is not None and library.runpath == ("$ORIGIN",)
+    moved = built.tree.rename(built.tree.parent / "elsewhere")
+    done = subprocess.run(
+        [moved / "bin/python3.13"], capture_output=True, text=True, env=clean_env(), check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "42"), done.stderr
+
+
+def test_a_library_the_sysroot_lacks_stops_the_phase_with_its_name(
+    built: elfkit.ElfTree,
+) -> None:
+    (built.sysroot / "usr/lib/x86_64-linux-gnu/libcpmxdep.so.2").unlink()
+    with pytest.raises(SystemExit, match=r"needs libcpmxdep\.so\.2, not in"):
+        finish_tree.bundle(built.tree, built.sysroot)
+
+
+def test_host_libraries_are_never_bundled(built: elfkit.ElfTree) -> None:
+    finish_tree.bundle(built.tree, built.sysroot)
+    bundled = {p.name for p in (built.tree / finish_tree.BUNDLE_DIR).iterdir()}
+    assert not bundled & finish_tree.HOST_LIBRARIES
+
+
+def test_sanitize_removes_the_sysroot_from_what_extension_builds_read(tmp_path: Path) -> None:
+    config = tmp_path / "lib/python3.13/_sysconfigdata__linux_x86_64-linux-gnu.py"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        "build_time_vars = {'CC': 'gcc --sysroot=/opt/sysroot', "
+        "'LIBFFI_CFLAGS': '-I/opt/sysroot/usr/include/x86_64-linux-gnu'}\n"
+    )
+    stale = config.parent / "__pycache__" / f"{config.stem}.cpython-313.pyc"
+    stale.parent.mkdir()
+    stale.write_bytes(b"stale")
+    makefile = tmp_path / "lib/python3.13/config-3.13-x86_64-linux-gnu/Makefile"
+    makefile.parent.mkdir()
+    makefile.write_text("CC=\t\tgcc --sysroot=/opt/sysroot\nLDSHARED=$(CC) -shared\n")
+    changed = finish_tree.sanitize(tmp_path, "/opt/sysroot")
+    assert len(changed) == 2
+    assert "sysroot" not in config.read_text() and "sysroot" not in makefile.read_text()
+    assert "'CC': 'gcc'" in config.read_text()
+    assert "-I/usr/include/x86_64-linux-gnu" in config.read_text()
+    assert not stale.exists()
+
+
+def test_split_debug_strips_and_keeps_debug_info_by_build_id(built: elfkit.ElfTree) -> None:
+    assert finish_tree.has_debug_info(built.module)
+    dbgsym = built.tree.parent / "dbgsym"
+    written = finish_tree.split_debug(built.tree, dbgsym)
+    assert {entry["file"] for entry in written} == {
+        "bin/python3.13",
+        built.module.relative_to(built.tree).as_posix(),
+    }
+    for entry in written:
+        assert not finish_tree.has_debug_info(built.tree / entry["file"])
+        debug = dbgsym / entry["debug"]
+        assert entry["debug"].startswith(".build-id/") and finish_tree.has_debug_info(debug)
+        assert entry["debug"] == (
+            f".build-id/{entry['build_id'][:2]}/{entry['build_id'][2:]}.debug"
+        )
+
+
+def test_main_writes_its_report(built: elfkit.ElfTree, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    argv = [
+        "--tree", str(built.tree), "--sysroot", str(built.sysroot),
+        "--dbgsym", str(tmp_path / "dbg"), "--report", str(report),
+    ]  # fmt: skip
+    assert finish_tree.main(argv) == 0
+    data = json.loads(report.read_text())
+    assert [b["soname"] for b in data["bundled"]] == ["libcpmx.so.1", "libcpmxdep.so.2"]
+    assert len(data["debug_files"]) == 4
+
+
+def test_the_finish_command_runs_the_script_from_the_work_dir() -> None:
+    command = portable.Sysroot().finish_command(
+        work_dir="/build/work", tree="/build/stage/opt/x", dbgsym="/build/stage/dbgsym"
+    )
+    assert command[:2] == ("python3", f"/build/work/{portable.SCRIPT_NAME}")
+    assert command[command.index("--sysroot") + 1] == portable.SYSROOT
+    assert portable.script_source().startswith(b'"""Make a staged CPython install tree')
