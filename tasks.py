@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from invoke import Context, Exit, task
 
-from cpmatrix import artifacts, console, distindex, layout, matrixfile, reports
+from cpmatrix import artifacts, console, layout, matrixfile, reports
 from cpmatrix.ci import Shard
 from cpmatrix.errors import ArtifactError, CpmatrixError, UsageError
 from cpmatrix.matrix import host_platform
@@ -270,7 +270,7 @@ def index(c: Context, check: bool = False, dist: str = "") -> None:
     if not where.is_dir():
         raise UsageError(f"{where} does not exist", hint="invoke build or invoke package first")
     if check:
-        problems = distindex.check(where)
+        problems = artifacts.check(where)
         for problem in problems:
             console.error(str(problem))
         if problems:

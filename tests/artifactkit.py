@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import reports
-from cpmatrix.buildcache import ContentKey, content_key
+from cpmatrix.artifacts.cache import ContentKey, content_key
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from artifactkit import install_tree
 
-from cpmatrix import archive
+from cpmatrix.artifacts import archive
 from cpmatrix.errors import ArtifactError, UsageError
 from cpmatrix.fileio import write_text_atomic
 

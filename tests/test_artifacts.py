@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from artifactkit import build_record, built_cell, install_tree, key_for
 
-from cpmatrix import artifacts, buildcache, distindex, manifest, matrixfile
-from cpmatrix.archive import sha256_of
-from cpmatrix.buildcache import ContentKey, content_key
+from cpmatrix import artifacts, matrixfile
+from cpmatrix.artifacts import cache, index, manifest
+from cpmatrix.artifacts.archive import sha256_of
+from cpmatrix.artifacts.cache import ContentKey, content_key
 from cpmatrix.errors import ArtifactError, VerificationFailed
 from cpmatrix.layout import PROJECT_ROOT, CellPaths
 from cpmatrix.matrix import Cell, Matrix
@@ -58,7 +59,7 @@ def test_package_writes_archive_manifest_and_index(tmp_path: Path, jit: Cell) ->
         [f"{jit.id}.tar.gz", f"{jit.id}.json", "index.json", "SHA256SUMS"]
     )
     assert made.sha256 == sha256_of(made.archive)
-    assert distindex.check(dist) == []
+    assert index.check(dist) == []
 
 
 def test_manifest_records_every_documented_field(tmp_path: Path, jit: Cell) -> None:
@@ -119,10 +120,10 @@ def test_index_lets_a_consumer_pick_by_version_variant_platform(
     dist = tmp_path / "dist"
     package(jit, tmp_path / "build", dist)
     package(freethreaded, tmp_path / "build", dist)
-    index = json.loads((dist / "index.json").read_text())
+    listing = json.loads((dist / "index.json").read_text())
     chosen = [
         a
-        for a in index["artifacts"]
+        for a in listing["artifacts"]
         if (a["python"], a["variant"], a["platform"]) == ("3.13.5", "freethreaded", "linux-x86_64")
     ]
     assert len(chosen) == 1 and chosen[0]["file"] == f"{freethreaded.id}.tar.gz"
@@ -160,7 +161,7 @@ def test_index_check_reports_a_tampered_file(tmp_path: Path, jit: Cell) -> None:
     tampered = run_index_check(dist)
     assert tampered.returncode == ArtifactError.exit_code
     assert f"{jit.id}.tar.gz: sha256" in tampered.stderr and "does not match" in tampered.stderr
-    problems = distindex.check(dist)
+    problems = index.check(dist)
     assert {p.path.name for p in problems} == {made.archive.name}
 
 
@@ -282,8 +283,8 @@ def test_the_key_of_a_finished_build_is_the_key_it_was_built_under(jit: Cell) ->
     before = artifacts.current_key(jit, source=record["source"], identity=identity)
     after = artifacts.current_key(jit, source=record["source"], kind="docker", identity=identity)
     assert before.digest == after.digest == key_for(jit).digest
-    assert not buildcache.cacheable({"git_commit": "abc", "git_dirty": True})
-    assert buildcache.matrix_source(jit)["sha256"] == jit.python.sha256
+    assert not cache.cacheable({"git_commit": "abc", "git_dirty": True})
+    assert cache.matrix_source(jit)["sha256"] == jit.python.sha256
 
 
 def test_package_all_skips_what_failed_and_says_so(
@@ -325,7 +326,7 @@ def test_index_check_reports_missing_and_unreadable_records(tmp_path: Path, jit:
     made = package(jit, tmp_path / "build", dist)
     made.archive.unlink()
     made.manifest.write_text("{not json", encoding="utf-8")
-    found = {(p.path.name, p.what.split(":")[0].split(",")[0]) for p in distindex.check(dist)}
+    found = {(p.path.name, p.what.split(":")[0].split(",")[0]) for p in index.check(dist)}
     assert (made.archive.name, "missing") in found
     assert (made.manifest.name, "not a valid manifest") in found
     assert any(name == made.manifest.name and "sha256" in what for name, what in found)

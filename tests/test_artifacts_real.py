@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from cpmatrix import artifacts, distindex, elfinfo, manifest, pipeline
-from cpmatrix.archive import sha256_of
+from cpmatrix import artifacts, elfinfo, pipeline
+from cpmatrix.artifacts import index, manifest
+from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.layout import PROJECT_ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -50,10 +51,10 @@ def test_three_real_cells_give_three_archives_manifests_and_an_index(
     ids = sorted(built.cell.id for built in verified.values())  # type: ignore[attr-defined]
     expected = {f"{i}.tar.gz" for i in ids} | {f"{i}.json" for i in ids}
     assert {p.name for p in dist.iterdir()} == expected | {"index.json", "SHA256SUMS"}
-    index = json.loads((dist / "index.json").read_text())
-    assert sorted(entry["id"] for entry in index["artifacts"]) == ids
-    assert {e["variant"] for e in index["artifacts"]} == {"default", "freethreaded", "jit"}
-    assert distindex.check(dist) == []
+    listing = json.loads((dist / "index.json").read_text())
+    assert sorted(entry["id"] for entry in listing["artifacts"]) == ids
+    assert {e["variant"] for e in listing["artifacts"]} == {"default", "freethreaded", "jit"}
+    assert index.check(dist) == []
     done = subprocess.run(
         ["sha256sum", "--check", "--strict", "SHA256SUMS"],
         cwd=dist,

@@ -1,8 +1,7 @@
 """Packaging a verified cell: ``dist/<cell-id>.tar.gz``, its manifest, then the index.
 
 Only a cell whose verification passed is packaged: one that failed stays in
-``build/<cell-id>/`` with its report. The cache check (:mod:`cpmatrix.buildcache`) and the
-index (:mod:`cpmatrix.distindex`) are re-exported here, the one module the pipeline calls.
+``build/<cell-id>/`` with its report.
 """
 
 from __future__ import annotations
@@ -13,41 +12,20 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, distindex, elfinfo, layout, manifest
-from cpmatrix.archive import (
+from cpmatrix import console, elfinfo, layout
+from cpmatrix.artifacts import index, manifest
+from cpmatrix.artifacts.archive import (
     partial_file,
     remove_stale_partials,
     write_tar_gz,
 )
-from cpmatrix.buildcache import (
-    Artifact,
-    ContentKey,
-    content_key,
-    current_key,
-    find_cached,
-    reusable,
-)
-from cpmatrix.distindex import check, write_index
+from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
 from cpmatrix.errors import ArtifactError, VerificationFailed
 from cpmatrix.fileio import write_text_atomic
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection
 
 PROGRESS_EVERY_SECONDS = 5.0
-
-__all__ = [
-    "Artifact",
-    "ContentKey",
-    "built_cells",
-    "check",
-    "content_key",
-    "current_key",
-    "extract",
-    "find_cached",
-    "package",
-    "reusable",
-    "write_index",
-]
 
 
 # -- packaging --------------------------------------------------------------------------------
@@ -127,7 +105,7 @@ def package(
             on_entry(count)
 
     where.mkdir(parents=True, exist_ok=True)
-    with distindex.lock(where), partial_file(archive_path) as partial:
+    with index.lock(where), partial_file(archive_path) as partial:
         for stale in remove_stale_partials(where, archive_path.name, keep=partial):
             console.warn(f"removed {stale.name}, left by an interrupted packaging")
         written = write_tar_gz(paths.install, partial, top=cell.id, on_entry=progress)
@@ -145,7 +123,7 @@ def package(
         manifest_path.unlink(missing_ok=True)  # never a new archive beside an old manifest
         partial.replace(archive_path)
         write_text_atomic(manifest_path, text)
-        distindex.write_index_unlocked(where)
+        index.write_index_unlocked(where)
     console.info(
         f"{cell.id}: packaged {archive_path.name} ({written.size / 1e6:.1f} MB, "
         f"{written.entries} entries) in {console.elapsed(watch.seconds)}"

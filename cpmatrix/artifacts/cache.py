@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, assert_never
 
 import cpmatrix
-from cpmatrix import console, layout, manifest
+from cpmatrix import console, layout
 from cpmatrix import features as fx
-from cpmatrix.archive import sha256_of
+from cpmatrix.artifacts import manifest
+from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.errors import ArtifactError
 from cpmatrix.matrix import BuilderKind, Cell
 

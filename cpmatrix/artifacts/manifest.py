@@ -15,7 +15,7 @@ from typing import Any
 
 import cpmatrix
 from cpmatrix import layout, reports
-from cpmatrix.archive import Written
+from cpmatrix.artifacts.archive import Written
 from cpmatrix.elfinfo import Requirements
 from cpmatrix.errors import ArtifactError
 from cpmatrix.matrix import Cell

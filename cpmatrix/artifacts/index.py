@@ -18,8 +18,9 @@ from typing import Any
 from filelock import FileLock
 
 import cpmatrix
-from cpmatrix import layout, manifest
-from cpmatrix.archive import remove_stale_partials, sha256_of
+from cpmatrix import layout
+from cpmatrix.artifacts import manifest
+from cpmatrix.artifacts.archive import remove_stale_partials, sha256_of
 from cpmatrix.errors import ArtifactError
 from cpmatrix.fileio import write_text_atomic
 
