@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from invoke import Context, Exit, task
 
-from cpmatrix import artifacts, console, layout, matrixfile, reports
+from cpmatrix import artifacts, console, layout, matrixfile, pipeline, reports
 from cpmatrix.ci import Shard
 from cpmatrix.errors import ArtifactError, CpmatrixError, UsageError
 from cpmatrix.matrix import host_platform
@@ -246,7 +246,7 @@ def package(
     refused = 0
     for cell, paths in chosen:
         try:
-            print(artifacts.package(cell, paths).archive)
+            print(pipeline.publish(cell, paths).archive)
         except CpmatrixError as error:
             if not all:
                 raise
@@ -319,7 +319,6 @@ def build(
     matrix: str = "",
 ) -> None:
     """Build CPython cells: staged install, build.log and build.json under build/<cell-id>/."""
-    from cpmatrix import pipeline
 
     model = matrixfile.load(matrix or None)
     if all:

@@ -21,7 +21,14 @@ from typing import Any
 
 from cpmatrix import artifacts, builders, console, containers
 from cpmatrix.builders.base import Builder, BuildRequest, Source, commands
-from cpmatrix.errors import CpmatrixError, Interrupted, SourceError, UsageError, did_you_mean
+from cpmatrix.errors import (
+    CpmatrixError,
+    Interrupted,
+    SourceError,
+    UsageError,
+    VerificationFailed,
+    did_you_mean,
+)
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import ALLOWED_BUILDERS, BUILDER_KINDS, BuilderKind, Cell
 
@@ -281,7 +288,7 @@ def run_cell(
             from cpmatrix import verify
 
             verify.verify_built_cell(cell, paths)
-            artifact = artifacts.package(cell, paths, key=key).archive
+            artifact = publish(cell, paths, key=key).archive
     except CpmatrixError as error:
         console.error(f"{cell.id}: {error.render()}")
         return CellOutcome(
@@ -303,6 +310,43 @@ def run_cell(
         artifact=artifact,
         paths=paths,
     )
+
+
+def publish(
+    cell: Cell,
+    paths: CellPaths,
+    *,
+    key: artifacts.ContentKey | None = None,
+    dist: Path | None = None,
+) -> artifacts.Artifact:
+    """Stage the cell's archives, prove the archive in every bare consumer image of its
+    platform, then publish it into dist/. A cell that fails anywhere is not published."""
+    from cpmatrix.artifacts.manifest import interpreter_path
+    from cpmatrix.artifacts.stage import stage
+    from cpmatrix.verify import consumers
+    from cpmatrix.verify.report import Expectation
+
+    staged = stage(cell, paths)
+    results = consumers.prove(
+        staged.archive.path,
+        top=cell.id,
+        interpreter=interpreter_path(cell),
+        expect=Expectation.of_cell(cell),
+        consumers=consumers.consumer_images(cell.platform.consumers),
+    )
+    consumers.write_reports(paths, results)
+    failed = [result for result in results if not result.report.passed]
+    if failed:
+        details = "; ".join(
+            f"bare {r.consumer.name}: " + ", ".join(check.name for check in r.report.failed)
+            for r in failed
+        )
+        raise VerificationFailed(
+            f"{cell.id} does not work where it is used ({details}); it is not published",
+            hint=f"the reports are in {paths.dir / consumers.REPORT_DIR}",
+        )
+    proofs = [r.record() for r in results]
+    return artifacts.package(cell, paths, key=key, dist=dist, staged=staged, proven_on=proofs)
 
 
 def exit_code(outcomes: Sequence[CellOutcome]) -> int:

@@ -8,9 +8,11 @@ builders and the verification write. The slow tests use the real 3.13.5 builds i
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import sysconfig
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +83,20 @@ def built_cell(root: Path, cell: Cell, *, passed: bool = True) -> CellPaths:
 def key_for(cell: Cell, image: str = "sha256:test-image") -> ContentKey:
     source = build_record(cell)["source"]
     return content_key(cell, toolchain={"builder": "docker", "image": image}, source=source)
+
+
+def without_portability(cell: Cell) -> Cell:
+    """The cell on a platform that declares no glibc floor and no consumer images.
+
+    The fast packaging tests use the host's own python as the tree's ELF file: it is not
+    portable, and proving it in bare images is the docker tests' job (test_portable_real.py).
+    """
+    return replace(cell, platform=replace(cell.platform, glibc_floor=None, consumers=()))
+
+
+def matrix_without_portability(source: Path, into: Path) -> Path:
+    """A copy of matrix.yaml whose platforms declare no glibc floor and no consumer images."""
+    text = source.read_text(encoding="utf-8")
+    text = re.sub(r"^\s+(glibc|consumers): .*\n", "", text, flags=re.MULTILINE)
+    into.write_text(text, encoding="utf-8")
+    return into

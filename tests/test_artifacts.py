@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from artifactkit import build_record, built_cell, install_tree, key_for
+from artifactkit import (
+    build_record,
+    built_cell,
+    install_tree,
+    key_for,
+    matrix_without_portability,
+    without_portability,
+)
 
 from cpmatrix import artifacts, matrixfile
 from cpmatrix.artifacts import cache, index, manifest
@@ -33,12 +40,13 @@ def model() -> Matrix:
 
 @pytest.fixture
 def jit(model: Matrix) -> Cell:
-    return model.cell(python="3.13", variant="jit", platform="linux-x86_64")
+    return without_portability(model.cell(python="3.13", variant="jit", platform="linux-x86_64"))
 
 
 @pytest.fixture
 def freethreaded(model: Matrix) -> Cell:
-    return model.cell(python="3.13", variant="freethreaded", platform="linux-x86_64")
+    cell = model.cell(python="3.13", variant="freethreaded", platform="linux-x86_64")
+    return without_portability(cell)
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +64,8 @@ def test_package_writes_archive_manifest_and_index(tmp_path: Path, jit: Cell) ->
     made = package(jit, tmp_path / "build", dist)
     assert made.archive == dist / f"{jit.id}.tar.gz" and not made.cached
     assert sorted(p.name for p in dist.iterdir()) == sorted(
-        [f"{jit.id}.tar.gz", f"{jit.id}.json", "index.json", "SHA256SUMS"]
+        [f"{jit.id}.tar.gz", f"{jit.id}.tar.zst", f"{jit.id}.json", "index.json", "SHA256SUMS"]
+        + ["uv"]
     )
     assert made.sha256 == sha256_of(made.archive)
     assert index.check(dist) == []
@@ -137,7 +146,7 @@ def test_index_lets_a_consumer_pick_by_version_variant_platform(
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count(": OK") == 4
+    assert done.stdout.count(": OK") == 6  # per cell: .tar.gz, .tar.zst, manifest
 
 
 def run_index_check(dist: Path) -> subprocess.CompletedProcess[str]:
@@ -168,7 +177,7 @@ def test_index_check_reports_a_tampered_file(tmp_path: Path, jit: Cell) -> None:
 def test_an_interrupted_repackaging_keeps_the_previous_artifact(tmp_path: Path, jit: Cell) -> None:
     dist = tmp_path / "dist"
     first = package(jit, tmp_path / "build", dist)
-    before = {p.name: p.read_bytes() for p in dist.iterdir()}
+    before = {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()}
 
     def interrupt(count: int) -> None:
         if count == 10:
@@ -176,7 +185,7 @@ def test_an_interrupted_repackaging_keeps_the_previous_artifact(tmp_path: Path, 
 
     with pytest.raises(KeyboardInterrupt):
         package(jit, tmp_path / "build2", dist, on_entry=interrupt)
-    assert {p.name: p.read_bytes() for p in dist.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()} == before
     assert artifacts.find_cached(jit, key_for(jit), dist) is not None
     assert first.sha256 == sha256_of(dist / f"{jit.id}.tar.gz")
 
@@ -188,11 +197,12 @@ def test_a_killed_packaging_leaves_no_archive_and_is_swept(tmp_path: Path, jit: 
         f"""
         import os, signal, sys
         sys.path.insert(0, {str(PROJECT_ROOT / "tests")!r})
-        from artifactkit import key_for
+        from artifactkit import key_for, without_portability
         from cpmatrix import artifacts, matrixfile
         from cpmatrix.layout import CellPaths
         from pathlib import Path
         cell = matrixfile.load().cell(python="3.13", variant="jit", platform="linux-x86_64")
+        cell = without_portability(cell)
         def die(count):
             if count == 10:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -202,9 +212,10 @@ def test_a_killed_packaging_leaves_no_archive_and_is_swept(tmp_path: Path, jit: 
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, check=False)
     assert done.returncode == -9
-    left = [p.name for p in dist.iterdir()]
+    left = [p.name for p in dist.iterdir()] if dist.exists() else []
     assert f"{jit.id}.tar.gz" not in left and f"{jit.id}.json" not in left
     assert all(name.startswith(".") and name.endswith(".partial") for name in left)
+    dist.mkdir(exist_ok=True)
     (dist / f".{jit.id}.json.x1y2.partial").write_text("{half a manifest")
     artifacts.package(jit, CellPaths.of(jit.id, build), key=key_for(jit), dist=dist)
     assert not [p for p in dist.iterdir() if p.name.endswith(".partial")]
@@ -294,6 +305,7 @@ def test_package_all_skips_what_failed_and_says_so(
     built_cell(build, jit)
     built_cell(build, freethreaded, passed=False)
     (build / "not-a-cell").mkdir()
+    matrix = matrix_without_portability(PROJECT_ROOT / "matrix.yaml", tmp_path / "matrix.yaml")
     env = {
         **os.environ,
         "CPMATRIX_BUILD_DIR": str(build),
@@ -301,7 +313,7 @@ def test_package_all_skips_what_failed_and_says_so(
         "CPMATRIX_CACHE": str(tmp_path / "cache"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "invoke", "package", "--all"],
+        [sys.executable, "-m", "invoke", "package", "--all", "--matrix", str(matrix)],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -313,7 +325,8 @@ def test_package_all_skips_what_failed_and_says_so(
     assert f"{freethreaded.id} failed verification" in done.stderr
     assert "1 of 2 built cells were not packaged" in done.stderr
     names = sorted(p.name for p in (tmp_path / "dist").iterdir())
-    assert names == sorted(["SHA256SUMS", "index.json", f"{jit.id}.json", f"{jit.id}.tar.gz"])
+    expected = ["SHA256SUMS", "index.json", "uv", f"{jit.id}.json", f"{jit.id}.tar.gz"]
+    assert names == sorted([*expected, f"{jit.id}.tar.zst"])
 
 
 def test_install_tree_helper_is_real(tmp_path: Path) -> None:

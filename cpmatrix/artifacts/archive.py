@@ -103,7 +103,7 @@ def _entry(path: Path, root: Path, top: str, mtime: int) -> tarfile.TarInfo:
     return info
 
 
-def _write_tar(
+def write_entries(
     out: tarfile.TarFile, root: Path, top: str, mtime: int, on_entry: Callable[[int], None]
 ) -> int:
     count = 0
@@ -156,7 +156,7 @@ def write_tar_gz(
         ) as compressed,
         tarfile.open(fileobj=compressed, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
-        entries = _write_tar(tar, root, top, stamp, on_entry)
+        entries = write_entries(tar, root, top, stamp, on_entry)
     out.chmod(0o644)
     return Written(sha256=sha256_of(out), size=out.stat().st_size, entries=entries, mtime=stamp)
 

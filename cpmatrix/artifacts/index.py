@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from filelock import FileLock
 
 import cpmatrix
 from cpmatrix import layout
-from cpmatrix.artifacts import manifest
+from cpmatrix.artifacts import manifest, uvindex
 from cpmatrix.artifacts.archive import remove_stale_partials, sha256_of
 from cpmatrix.errors import ArtifactError
 from cpmatrix.fileio import write_text_atomic
@@ -67,6 +68,8 @@ def entry(data: dict[str, Any], manifest_path: Path) -> dict[str, Any]:
         "file": artifact["file"],
         "sha256": artifact["sha256"],
         "size": artifact["size"],
+        "also": list(artifact.get("also", [])),
+        "proven_on": [proof.get("consumer") for proof in data.get("proven_on", [])],
         "interpreter": artifact.get("interpreter"),
         "min_glibc": runs_on.get("min_glibc"),
         "needed_libraries": runs_on.get("needed_libraries", []),
@@ -96,11 +99,26 @@ def write_index_unlocked(dist: Path) -> list[dict[str, Any]]:
     write_text_atomic(dist / INDEX, json.dumps(index, indent=2, sort_keys=True) + "\n")
     sums = sorted(
         [(e["sha256"], e["file"]) for e in entries]
-        + [(e["manifest_sha256"], e["manifest"]) for e in entries],
+        + [(e["manifest_sha256"], e["manifest"]) for e in entries]
+        + [(extra["sha256"], extra["file"]) for e in entries for extra in e["also"]],
         key=lambda pair: pair[1],
     )
     write_text_atomic(dist / SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums))
+    write_uv_files(dist, entries)
     return entries
+
+
+def write_uv_files(dist: Path, entries: list[dict[str, Any]], base_url: str | None = None) -> None:
+    """``dist/uv/<variant>.json`` for uv's ``--python-downloads-json-url``; stale ones go."""
+    url = base_url or os.environ.get("CPMATRIX_UV_BASE_URL") or uvindex.base_url_for(dist)
+    files = uvindex.uv_files(entries, url)
+    directory = dist / uvindex.UV_DIR
+    directory.mkdir(exist_ok=True)
+    for stale in directory.glob("*.json"):
+        if stale.name not in files:
+            stale.unlink()
+    for name, downloads in files.items():
+        write_text_atomic(directory / name, uvindex.dumps(downloads))
 
 
 Claim = tuple[Path, str, str]
@@ -125,6 +143,8 @@ def _from_index(dist: Path) -> list[Claim]:
         where = f"{INDEX} ({item['id']})"
         claims.append((dist / item["file"], item["sha256"], where))
         claims.append((dist / item["manifest"], item["manifest_sha256"], where))
+        for extra in item.get("also", []):
+            claims.append((dist / extra["file"], extra["sha256"], where))
     return claims
 
 

@@ -50,6 +50,10 @@ class Inputs:
     requirements: Requirements | None
     key: str
     key_inputs: Mapping[str, Any]
+    extras: tuple[tuple[str, str, Written], ...] = ()
+    """(role, file name, what was written) of each archive beside the main one."""
+    proven_on: tuple[Mapping[str, Any], ...] = ()
+    """The bare consumer images the archive was verified in, and how each went."""
 
 
 def _first(record: Mapping[str, Any], *names: str) -> Any:
@@ -125,6 +129,26 @@ def runs_on_section(cell: Cell, requirements: Requirements | None) -> dict[str, 
     return section
 
 
+LEFT_OUT = {
+    "tkinter": "Tcl/Tk and the X11 libraries it needs are not bundled; _tkinter is not built",
+}
+"""Standard-library modules a portable Linux artifact does not ship, and why."""
+
+
+def portable_section(cell: Cell, record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How a Linux artifact was made self-contained: bundled libraries and their versions."""
+    portable = _mapping(record.get("portable"))
+    if cell.platform.os != "linux" or not portable:
+        return None
+    return {
+        "method": "bundled shared libraries from the build's sysroot, found through an "
+        "$ORIGIN-relative RUNPATH (lib/cpmatrix-libs); debug info split into the dbgsym archive",
+        "glibc_floor": cell.platform.glibc_floor,
+        "bundled": list(portable.get("bundled", [])),
+        "left_out": dict(LEFT_OUT),
+    }
+
+
 def make(inputs: Inputs) -> dict[str, Any]:
     cell = inputs.cell
     return {
@@ -146,7 +170,13 @@ def make(inputs: Inputs) -> dict[str, Any]:
             "top_directory": cell.id,
             "interpreter": interpreter_path(cell),
             "source_date_epoch": inputs.archive.mtime,
+            "also": [
+                {"role": role, "file": name, "sha256": w.sha256, "size": w.size}
+                for role, name, w in inputs.extras
+            ],
         },
+        "portable": portable_section(cell, inputs.build),
+        "proven_on": [dict(proof) for proof in inputs.proven_on],
         "runs_on": runs_on_section(cell, inputs.requirements),
         "build": build_section(cell, inputs.build),
         "source": source_section(cell, inputs.build),

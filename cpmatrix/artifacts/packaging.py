@@ -6,20 +6,18 @@ Only a cell whose verification passed is packaged: one that failed stays in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from cpmatrix import console, elfinfo, layout
 from cpmatrix.artifacts import index, manifest
-from cpmatrix.artifacts.archive import (
-    partial_file,
-    remove_stale_partials,
-    write_tar_gz,
-)
+from cpmatrix.artifacts.archive import partial_file, remove_stale_partials
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
+from cpmatrix.artifacts.stage import Staged, stage
 from cpmatrix.errors import ArtifactError, VerificationFailed
 from cpmatrix.fileio import write_text_atomic
 from cpmatrix.layout import CellPaths
@@ -85,8 +83,12 @@ def package(
     key: ContentKey | None = None,
     dist: Path | None = None,
     on_entry: Callable[[int], None] | None = None,
+    staged: Staged | None = None,
+    proven_on: Sequence[Mapping[str, Any]] = (),
 ) -> Artifact:
-    """dist/<cell-id>.tar.gz and its manifest from a built, verified cell; then the index."""
+    """dist/<cell-id>.tar.gz, the archives beside it and its manifest from a built, verified
+    cell; then the index. ``staged`` archives (already proven on consumer images) are published
+    as they are; without them the cell is staged here."""
     where = dist or layout.dist_root()
     report = verified_report(paths)
     record = _read_json(paths.record, "build record")
@@ -104,11 +106,19 @@ def package(
         if on_entry is not None:
             on_entry(count)
 
+    staged = staged or stage(cell, paths, on_entry=progress)
     where.mkdir(parents=True, exist_ok=True)
-    with index.lock(where), partial_file(archive_path) as partial:
-        for stale in remove_stale_partials(where, archive_path.name, keep=partial):
+    with index.lock(where), contextlib.ExitStack() as partials:
+        for stale in remove_stale_partials(where, archive_path.name):
             console.warn(f"removed {stale.name}, left by an interrupted packaging")
-        written = write_tar_gz(paths.install, partial, top=cell.id, on_entry=progress)
+        copies = [
+            (partials.enter_context(partial_file(where / item.path.name)), item)
+            for item in staged.files
+        ]
+        for partial, item in copies:
+            shutil.copyfile(item.path, partial)
+            partial.chmod(0o644)
+        written = staged.archive.written
         requirements = elfinfo.requirements(paths.install) if cell.platform.os == "linux" else None
         inputs = manifest.Inputs(
             cell=cell,
@@ -118,10 +128,13 @@ def package(
             requirements=requirements,
             key=key.digest,
             key_inputs=key.inputs,
+            extras=tuple((i.role, i.path.name, i.written) for i in staged.extras),
+            proven_on=tuple(proven_on),
         )
         text = manifest.dumps(manifest.make(inputs))
         manifest_path.unlink(missing_ok=True)  # never a new archive beside an old manifest
-        partial.replace(archive_path)
+        for partial, item in copies:
+            partial.replace(where / item.path.name)
         write_text_atomic(manifest_path, text)
         index.write_index_unlocked(where)
     console.info(

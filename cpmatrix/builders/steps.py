@@ -19,7 +19,7 @@ from typing import IO, Protocol
 import cpmatrix
 from cpmatrix import console, reports
 from cpmatrix import features as fx
-from cpmatrix.archive import source_date_epoch
+from cpmatrix.artifacts.archive import source_date_epoch
 from cpmatrix.builders import base, portable
 from cpmatrix.builders.base import BuildRequest, BuildResult, Phase
 from cpmatrix.errors import BuildFailed, CpmatrixError

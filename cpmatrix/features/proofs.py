@@ -162,6 +162,7 @@ EXPECTED_MODULES: tuple[ExpectedModule, ...] = (
     ExpectedModule(name="lzma"),
     ExpectedModule(name="_decimal"),
     ExpectedModule(name="uuid"),
+    ExpectedModule(name="_uuid", os=POSIX),
     ExpectedModule(name="dbm"),
     ExpectedModule(name="readline", os=POSIX),
     ExpectedModule(name="curses", os=POSIX),
@@ -169,7 +170,12 @@ EXPECTED_MODULES: tuple[ExpectedModule, ...] = (
     ExpectedModule(name="compression.zstd", since=Version(3, 14)),
     ExpectedModule(name="_interpreters", since=Version(3, 13)),
 )
-"""The stdlib extension modules every cpmatrix interpreter must import, per version and OS."""
+"""The stdlib extension modules every cpmatrix interpreter must import, per version and OS.
+
+The C modules are named where a pure-Python fallback hides their absence: ``decimal`` falls
+back to ``_pydecimal``, ``uuid`` works without ``_uuid``. Beyond this list, every extension
+module an interpreter ships must import (``verify.health.modules_check``): a ``_gdbm`` that
+cannot load its library fails it, while a distribution that leaves ``_gdbm`` out does not."""
 
 OPENSSL_DIGESTS = ("sha256", "sha3_256", "blake2b", "md5")
 """hashlib algorithms that must work; ``sha256`` must come from OpenSSL (``_hashlib``)."""

@@ -17,11 +17,15 @@ from pathlib import Path, PurePosixPath
 
 from cpmatrix import console
 from cpmatrix.containers import Mount
+from cpmatrix.fileio import write_json_atomic
+from cpmatrix.layout import CellPaths
 from cpmatrix.verify.report import Expectation, VerifyReport
 from cpmatrix.verify.runner import Target
 
 ARCHIVE_MOUNT = "/cpmatrix-artifact"
 UNPACK_DIR = "/opt/consumer"
+REPORT_DIR = "consumers"
+"""``build/<cell-id>/consumers/<release>.json``: one verification report per consumer image."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +77,13 @@ def consumer_images(names: Sequence[str]) -> tuple[Consumer, ...]:
     from cpmatrix.builders.image import base_image
 
     return tuple(Consumer(name=name, image=base_image(name).tag) for name in names)
+
+
+def write_reports(paths: CellPaths, results: Sequence[ConsumerResult]) -> None:
+    directory = paths.dir / REPORT_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    for result in results:
+        write_json_atomic(directory / f"{result.consumer.name}.json", result.report.to_json())
 
 
 def prove(

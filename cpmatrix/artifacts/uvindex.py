@@ -1,0 +1,71 @@
+"""``dist/uv/<variant>.json``: the artifacts in the format of uv's
+``--python-downloads-json-url`` (``UV_PYTHON_DOWNLOADS_JSON_URL``).
+
+uv keys each download like ``cpython-3.13.5-linux-x86_64-gnu`` (``+freethreaded`` after the
+version for a free-threaded build) and reads ``name``, ``arch`` (``family``, ``variant``),
+``os``, ``libc``, ``major``, ``minor``, ``patch``, ``prerelease``, ``url``, ``sha256`` and
+``variant``; it strips the archive's single top directory. uv has no notion of a JIT or
+tail-call build, so each cpmatrix variant gets a file of its own, and a team picks a variant by
+picking the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from cpmatrix.features import Feature
+
+UV_DIR = "uv"
+UV_OS = {"linux": "linux", "macos": "darwin", "windows": "windows"}
+UV_LIBC = {"linux": "gnu", "macos": "none", "windows": "none"}
+
+
+def base_url_for(dist: Path) -> str:
+    """The default: ``file://`` URLs straight into dist/."""
+    return dist.resolve().as_uri()
+
+
+def uv_entry(entry: Mapping[str, Any], base_url: str) -> tuple[str, dict[str, Any]]:
+    """One index entry (``dist/index.json``) as uv's key and download."""
+    major, minor, patch = (int(part) for part in str(entry["python"]).split("."))
+    os_name = str(entry["os"])
+    freethreaded = Feature.FREETHREADED in entry.get("features", [])
+    uv_variant = "freethreaded" if freethreaded else "default"
+    plus = "+freethreaded" if freethreaded else ""
+    arch = str(entry["arch"])
+    libc = UV_LIBC[os_name]
+    key = f"cpython-{major}.{minor}.{patch}{plus}-{UV_OS[os_name]}-{arch}-{libc}"
+    download = {
+        "name": "cpython",
+        "arch": {"family": arch, "variant": None},
+        "os": UV_OS[os_name],
+        "libc": libc,
+        "major": major,
+        "minor": minor,
+        "patch": patch,
+        "prerelease": "",
+        "url": f"{base_url.rstrip('/')}/{quote(str(entry['file']))}",
+        "sha256": entry["sha256"],
+        "variant": None if uv_variant == "default" else uv_variant,
+        "build": str(entry["id"]),
+    }
+    return key, download
+
+
+def uv_files(entries: Iterable[Mapping[str, Any]], base_url: str) -> dict[str, dict[str, Any]]:
+    """``<variant>.json`` → its downloads, for the release-profile artifacts in the index."""
+    files: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if entry.get("profile") != "release":
+            continue
+        key, download = uv_entry(entry, base_url)
+        files.setdefault(f"{entry['variant']}.json", {})[key] = download
+    return files
+
+
+def dumps(downloads: Mapping[str, Any]) -> str:
+    return json.dumps(dict(sorted(downloads.items())), indent=2) + "\n"
