@@ -64,8 +64,14 @@ def test_package_writes_archive_manifest_and_index(tmp_path: Path, jit: Cell) ->
     made = package(jit, tmp_path / "build", dist)
     assert made.archive == dist / f"{jit.id}.tar.gz" and not made.cached
     assert sorted(p.name for p in dist.iterdir()) == sorted(
-        [f"{jit.id}.tar.gz", f"{jit.id}.tar.zst", f"{jit.id}.json", "index.json", "SHA256SUMS"]
-        + ["uv"]
+        [
+            f"{jit.id}.tar.gz",
+            f"{jit.id}.tar.zst",
+            f"{jit.id}.json",
+            "index.json",
+            "SHA256SUMS",
+            "uv",
+        ]
     )
     assert made.sha256 == sha256_of(made.archive)
     assert index.check(dist) == []

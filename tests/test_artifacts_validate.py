@@ -13,7 +13,6 @@ from cpmatrix.artifacts import validate
 from cpmatrix.builders import finish_tree
 from cpmatrix.errors import ArtifactError
 
-
 HOST_GLIBC = (os.confstr("CS_GNU_LIBC_VERSION") or "glibc 2.36").split()[1]
 """What this host's compiler links against; the floor of the trees these tests compile."""
 
