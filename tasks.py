@@ -16,7 +16,7 @@ from invoke import Context, Exit, task
 
 from cpmatrix import artifacts, console, layout, matrixfile, pipeline, reports
 from cpmatrix.ci import Shard
-from cpmatrix.errors import ArtifactError, CpmatrixError, UsageError
+from cpmatrix.errors import ArtifactError, CpmatrixError, UsageError, VerificationFailed
 from cpmatrix.matrix import host_platform
 from cpmatrix.sources import SourceCache, prepare
 from cpmatrix.sources import clean as clean_sources
@@ -261,11 +261,14 @@ def package(
     help={
         "check": "re-hash every file dist/ records and report each that does not match",
         "dist": "the dist directory (default: dist/, or $CPMATRIX_DIST_DIR)",
+        "base_url": "where dist/ is published, for the URLs in dist/uv/<variant>.json "
+        "(default: $CPMATRIX_UV_BASE_URL, else file:// into dist/)",
     }
 )
 @reported
-def index(c: Context, check: bool = False, dist: str = "") -> None:
-    """Rewrite dist/SHA256SUMS and dist/index.json from the manifests (or --check them)."""
+def index(c: Context, check: bool = False, dist: str = "", base_url: str = "") -> None:
+    """Rewrite dist/SHA256SUMS, dist/index.json and dist/uv/*.json from the manifests (or
+    --check them)."""
     where = Path(dist) if dist else layout.dist_root()
     if not where.is_dir():
         raise UsageError(f"{where} does not exist", hint="invoke build or invoke package first")
@@ -280,7 +283,7 @@ def index(c: Context, check: bool = False, dist: str = "") -> None:
             )
         console.info(f"{where}: every file matches its recorded sha256")
         return
-    entries = artifacts.write_index(where)
+    entries = artifacts.write_index(where, base_url=base_url or None)
     console.info(f"{where}: index.json and SHA256SUMS list {len(entries)} artifact(s)")
 
 
@@ -403,10 +406,36 @@ VERIFY_HELP = {
     "where": "auto (default: the builder image when this host's glibc is too old), host, "
     "or builder",
     "tier": "stdlib test tier after the checks: smoke (default), pgo, full or none",
+    "artifact": "verify a published archive (dist/<cell-id>.tar.gz, its manifest beside it) "
+    "unpacked in bare consumer images: --image, else every image matrix.yaml names for its "
+    "platform",
     "no_behaviour": "skip the behaviour checks (threads, remote_exec, venv, relocation)",
     "verbose": "show detail lines",
     "matrix": FILTER_HELP["matrix"],
 }
+
+
+def verify_artifact(archive: Path, image: str, matrix: str, verbose: bool) -> None:
+    """``invoke verify --artifact``: the archive unpacked and verified in bare images."""
+    from cpmatrix.verify import consumers
+    from cpmatrix.verify.report import Expectation
+
+    model = matrixfile.load(matrix or None)
+    cell, where = consumers.artifact_request(archive, model, image=image or None)
+    with console.using(console.Terminal(verbose=verbose)):
+        results = consumers.prove(
+            archive,
+            top=cell.id,
+            interpreter=artifacts.manifest.interpreter_path(cell),
+            expect=Expectation.of_cell(cell),
+            consumers=where,
+        )
+    for result in results:
+        print(f"\n{result.consumer.name} ({result.consumer.image}):\n{result.report.table()}")
+        print(result.report.summary())
+    sys.stdout.flush()
+    if not all(result.report.passed for result in results):
+        raise Exit(code=VerificationFailed.exit_code)
 
 
 @task(help=VERIFY_HELP)
@@ -422,6 +451,7 @@ def verify(
     image: str = "",
     where: str = "auto",
     tier: str = "smoke",
+    artifact: str = "",
     no_behaviour: bool = False,
     verbose: bool = False,
     matrix: str = "",
@@ -429,6 +459,9 @@ def verify(
     """Prove an interpreter is exactly what it claims: every feature it has, none it lacks."""
     from cpmatrix.verify import cli
 
+    if artifact:
+        verify_artifact(Path(artifact), image, matrix, verbose)
+        return
     with console.using(console.Terminal(verbose=verbose)):
         report, written = cli.verify(
             matrixfile.load(matrix or None),

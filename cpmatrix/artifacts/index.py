@@ -80,14 +80,15 @@ def entry(data: dict[str, Any], manifest_path: Path) -> dict[str, Any]:
     }
 
 
-def write_index(dist: Path) -> list[dict[str, Any]]:
-    """Rewrite index.json and SHA256SUMS from the manifests in dist; returns the entries."""
+def write_index(dist: Path, *, base_url: str | None = None) -> list[dict[str, Any]]:
+    """Rewrite index.json, SHA256SUMS and uv/*.json from the manifests in dist; returns the
+    entries."""
     dist.mkdir(parents=True, exist_ok=True)
     with lock(dist):
-        return write_index_unlocked(dist)
+        return write_index_unlocked(dist, base_url=base_url)
 
 
-def write_index_unlocked(dist: Path) -> list[dict[str, Any]]:
+def write_index_unlocked(dist: Path, *, base_url: str | None = None) -> list[dict[str, Any]]:
     """write_index for a caller that already holds ``lock(dist)``; sweeps stale partials."""
     remove_stale_partials(dist)
     entries = [entry(manifest.load(path), path) for path in manifests(dist)]
@@ -104,7 +105,7 @@ def write_index_unlocked(dist: Path) -> list[dict[str, Any]]:
         key=lambda pair: pair[1],
     )
     write_text_atomic(dist / SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums))
-    write_uv_files(dist, entries)
+    write_uv_files(dist, entries, base_url)
     return entries
 
 

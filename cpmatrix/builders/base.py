@@ -118,7 +118,7 @@ def commands(
     prefix = prefix_for(cell)
     env = list(chain.env)
     if sysroot is not None:
-        env.extend(sysroot.configure_env(chain.cc or "gcc"))
+        env.extend(sysroot.configure_env(chain.cc or sysroot.compiler))
     elif chain.cc is not None:
         env.append(("CC", chain.cc))
     args = fx.configure_arguments(cell.version, cell.features, cell.profile)

@@ -123,11 +123,11 @@ class BuildLog:
         console.progress(f"{self.cell_id}: {self.phase} [{spent}]")
 
 
-def _versions(runner: Runner, request: BuildRequest) -> dict[str, str]:
+def _versions(runner: Runner, request: BuildRequest, cc: str) -> dict[str, str]:
     """Versions as the build sees them (first line of --version): ``cc`` is the C compiler
     configure uses (the cell's CC, else gcc, configure's first choice), then ccache and LLVM."""
     chain = base.toolchain(request.cell)
-    names = {"cc": chain.cc or "gcc", "ccache": "ccache"}
+    names = {"cc": cc, "ccache": "ccache"}
     names.update((t.command, t.command) for t in chain.tools if t.command != "python3")
     found: dict[str, str] = {}
     for key, name in names.items():
@@ -139,7 +139,7 @@ def _versions(runner: Runner, request: BuildRequest) -> dict[str, str]:
 
 
 def _preflight(
-    runner: Runner, request: BuildRequest, log: BuildLog, tools: Sequence[fx.Tool]
+    runner: Runner, request: BuildRequest, log: BuildLog, tools: Sequence[fx.Tool], cc: str
 ) -> dict[str, str]:
     log.begin("preflight", "checking " + ", ".join(t.command for t in tools))
     output: list[str] = []
@@ -149,7 +149,7 @@ def _preflight(
     problems = base.preflight_problems(tools, "\n".join(output))
     if problems:
         raise base.preflight_error(request.cell, runner.where, problems)
-    return _versions(runner, request)
+    return _versions(runner, request, cc)
 
 
 def execute(
@@ -173,8 +173,11 @@ def execute(
     try:
         with BuildLog(paths.log, cell.id) as log:
             started = time.monotonic()
+            cc = dict(commands.configure_env).get("CC", "gcc").split()[0]
             tools = (*base.required_tools(cell), *extra_tools)
-            record["toolchain"] = _preflight(runner, request, log, tools)
+            if runner.sysroot is not None:
+                tools = (*tools, _sysroot_compiler(runner.sysroot))
+            record["toolchain"] = _preflight(runner, request, log, tools, cc)
             phases["preflight"] = time.monotonic() - started
             # Hash-checked .pyc files stay valid in an archive whose mtimes are normalised.
             install_env = {"SOURCE_DATE_EPOCH": str(source_date_epoch())}
@@ -207,6 +210,10 @@ def execute(
         record["finished"] = _now()
         write_json_atomic(paths.record, record)
     return BuildResult(install=paths.install, record=record, phases=phases)
+
+
+def _sysroot_compiler(sysroot: portable.Sysroot) -> fx.Tool:
+    return fx.Tool(sysroot.compiler, f"compiles against the sysroot {sysroot.path}", "")
 
 
 def _portable_report(paths: CellPaths) -> dict[str, object]:

@@ -17,8 +17,10 @@ from pathlib import Path, PurePosixPath
 
 from cpmatrix import console
 from cpmatrix.containers import Mount
+from cpmatrix.errors import UsageError
 from cpmatrix.fileio import write_json_atomic
 from cpmatrix.layout import CellPaths
+from cpmatrix.matrix import Cell, Matrix
 from cpmatrix.verify.report import Expectation, VerifyReport
 from cpmatrix.verify.runner import Target
 
@@ -84,6 +86,40 @@ def write_reports(paths: CellPaths, results: Sequence[ConsumerResult]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for result in results:
         write_json_atomic(directory / f"{result.consumer.name}.json", result.report.to_json())
+
+
+def artifact_request(
+    archive: Path, model: Matrix, *, image: str | None
+) -> tuple[Cell, tuple[Consumer, ...]]:
+    """``invoke verify --artifact``: the archive's cell (from the manifest beside it) and where
+    to prove it: the image given, else every consumer image of its platform."""
+    from cpmatrix.artifacts.manifest import load
+
+    if not archive.is_file():
+        raise UsageError(f"--artifact {archive} does not exist")
+    name = archive.name.removesuffix(".tar.gz")
+    beside = archive.with_name(f"{name}.json")
+    if name == archive.name or not beside.is_file():
+        raise UsageError(
+            f"--artifact {archive} is not a cpmatrix .tar.gz with its manifest ({beside.name}) "
+            "beside it",
+            hint="give an archive from dist/: dist/<cell-id>.tar.gz",
+        )
+    data = load(beside)
+    cell = model.cell(
+        python=str(data["python"]),
+        variant=str(data["variant"]),
+        platform=str(data["platform"]),
+        profile=str(data["profile"]),
+    )
+    if image:
+        return cell, (Consumer(name=image, image=image),)
+    if not cell.platform.consumers:
+        raise UsageError(
+            f"{cell.platform.name} names no consumer images in matrix.yaml",
+            hint="give --image IMAGE, or add consumers: [...] to the platform",
+        )
+    return cell, consumer_images(cell.platform.consumers)
 
 
 def prove(
