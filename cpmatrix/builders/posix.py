@@ -38,10 +38,8 @@ def macos_llvm_tools(llvm_major: int, prefix: str) -> tuple[fx.Tool, ...]:
 
 
 def llvm_major_needed(cell: Cell) -> int | None:
-    chain = base.toolchain(cell)
-    if chain.llvm_major is not None:
-        return chain.llvm_major
-    return fx.TAILCALL_MIN_CLANG if fx.Feature.TAILCALL in cell.features else None
+    """The LLVM whose keg this cell builds with: features' rule, the same one ci.py asks."""
+    return base.toolchain(cell).llvm_major
 
 
 def macos_environment(llvm_prefix: str | None, path: str) -> dict[str, str]:
