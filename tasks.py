@@ -55,6 +55,8 @@ FILTER_HELP = {
         **FILTER_HELP,
         "format": "table (default), json, github (strategy.matrix object) or github-shards",
         "shard": "with --format github: emit shard N of M (N/M) of a selection over 256 jobs",
+        "check_toolchains": "check on paper that each selected cell's toolchain is installed "
+        "for its runner (build-cells.yml's steps, docker/Dockerfile); fail naming the cell",
     }
 )
 @reported
@@ -67,11 +69,21 @@ def matrix(
     profile: str = "",
     shard: str = "",
     matrix: str = "",
+    check_toolchains: bool = False,
 ) -> None:
     """Show the resolved build cells of matrix.yaml (and those skipped, with why)."""
     model = matrixfile.load(matrix or None)
     selection = model.selection(python=python, variant=variant, platform=platform, profile=profile)
     resolution = model.expand(selection)
+    if check_toolchains:
+        from cpmatrix import toolcheck
+
+        results = toolcheck.check(resolution.cells)
+        print(toolcheck.table(results))
+        sys.stdout.flush()
+        toolcheck.require_all(results)
+        console.info(f"every one of {len(results)} cells gets the toolchain it needs")
+        return
     match format:
         case "table":
             print(reports.matrix_table(resolution))
