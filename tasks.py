@@ -309,6 +309,8 @@ BUILD_HELP = {
     "no_verify": "skip verification of the built interpreter",
     "source": "a release tarball (path or URL) or a CPython checkout instead of the matrix's",
     "force": "rebuild cells whose build is already complete and up to date",
+    "dry_run": "stop before configure: for each cell, say whether it would build (source "
+    "cached or reachable, builder image, toolchain preflight) or name the missing piece",
     "matrix": FILTER_HELP["matrix"],
 }
 
@@ -328,6 +330,7 @@ def build(
     no_verify: bool = False,
     source: str = "",
     force: bool = False,
+    dry_run: bool = False,
     matrix: str = "",
 ) -> None:
     """Build CPython cells: staged install, build.log and build.json under build/<cell-id>/."""
@@ -360,6 +363,17 @@ def build(
         source=source or None,
         force=force,
     )
+    if dry_run:
+        from cpmatrix import dryrun
+
+        with console.using(console.Terminal(verbose=verbose)):
+            watch = console.Stopwatch()
+            planned = dryrun.plan(cells, options)
+            print(dryrun.report(planned))
+            sys.stdout.flush()
+            console.info(f"dry run of {len(planned)} cells in {console.elapsed(watch.seconds)}")
+            dryrun.require_all(planned)
+        return
     with console.using(console.Terminal(verbose=verbose)):
         outcomes = pipeline.run(cells, options)
         print(pipeline.report(outcomes))

@@ -47,7 +47,7 @@ def macos_environment(llvm_prefix: str | None, path: str) -> dict[str, str]:
     return {"PATH": f"{llvm_prefix}/bin:{path}"} if llvm_prefix else {}
 
 
-def _brew_prefix(llvm_major: int) -> str:
+def brew_prefix(llvm_major: int) -> str:
     command = brew_prefix_command(llvm_major)
     if shutil.which("brew") is None:
         raise EnvironmentProblem(
@@ -122,7 +122,7 @@ class NativeBuilder:
         extra: tuple[fx.Tool, ...] = ()
         if cell.platform.os == "macos":
             major = llvm_major_needed(cell)
-            prefix = _brew_prefix(major) if major is not None else None
+            prefix = brew_prefix(major) if major is not None else None
             env = macos_environment(prefix, os.environ.get("PATH", ""))
             if major is not None and prefix is not None:
                 extra = macos_llvm_tools(major, prefix)
