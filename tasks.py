@@ -55,6 +55,8 @@ FILTER_HELP = {
         **FILTER_HELP,
         "format": "table (default), json, github (strategy.matrix object) or github-shards",
         "shard": "with --format github: emit shard N of M (N/M) of a selection over 256 jobs",
+        "check_toolchains": "check on paper that each selected cell's toolchain is installed "
+        "for its runner (build-cells.yml's steps, docker/Dockerfile); fail naming the cell",
     }
 )
 @reported
@@ -67,11 +69,21 @@ def matrix(
     profile: str = "",
     shard: str = "",
     matrix: str = "",
+    check_toolchains: bool = False,
 ) -> None:
     """Show the resolved build cells of matrix.yaml (and those skipped, with why)."""
     model = matrixfile.load(matrix or None)
     selection = model.selection(python=python, variant=variant, platform=platform, profile=profile)
     resolution = model.expand(selection)
+    if check_toolchains:
+        from cpmatrix import toolcheck
+
+        results = toolcheck.check(resolution.cells)
+        print(toolcheck.table(results))
+        sys.stdout.flush()
+        toolcheck.require_all(results)
+        console.info(f"every one of {len(results)} cells gets the toolchain it needs")
+        return
     match format:
         case "table":
             print(reports.matrix_table(resolution))
@@ -300,6 +312,8 @@ BUILD_HELP = {
     "no_verify": "skip verification of the built interpreter",
     "source": "a release tarball (path or URL) or a CPython checkout instead of the matrix's",
     "force": "rebuild cells whose build is already complete and up to date",
+    "dry_run": "stop before configure: for each cell, say whether it would build (source "
+    "cached or reachable, builder image, toolchain preflight) or name the missing piece",
     "matrix": FILTER_HELP["matrix"],
 }
 
@@ -319,6 +333,7 @@ def build(
     no_verify: bool = False,
     source: str = "",
     force: bool = False,
+    dry_run: bool = False,
     matrix: str = "",
 ) -> None:
     """Build CPython cells: staged install, build.log and build.json under build/<cell-id>/."""
@@ -350,6 +365,17 @@ def build(
         source=source or None,
         force=force,
     )
+    if dry_run:
+        from cpmatrix import dryrun
+
+        with console.using(console.Terminal(verbose=verbose)):
+            watch = console.Stopwatch()
+            planned = dryrun.plan(cells, options)
+            print(dryrun.report(planned))
+            sys.stdout.flush()
+            console.info(f"dry run of {len(planned)} cells in {console.elapsed(watch.seconds)}")
+            dryrun.require_all(planned)
+        return
     with console.using(console.Terminal(verbose=verbose)):
         outcomes = pipeline.run(cells, options)
         print(pipeline.report(outcomes))

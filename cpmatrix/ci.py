@@ -13,7 +13,6 @@ from typing import Any
 
 from cpmatrix import features as fx
 from cpmatrix.errors import UsageError
-from cpmatrix.features import Feature
 from cpmatrix.matrix import Cell
 
 GITHUB_MAX_JOBS = 256
@@ -52,9 +51,10 @@ def job(cell: Cell) -> dict[str, str]:
 
 
 def llvm_to_install(cell: Cell) -> str:
-    """The LLVM major a runner must install (``brew install llvm@N``), or "" for none."""
-    needs_clang = fx.needs_llvm(cell.features) or Feature.TAILCALL in cell.features
-    return str(cell.python.llvm or "") if needs_clang else ""
+    """The LLVM major the cell builds with (macOS: ``brew install llvm@N``; Windows: Chocolatey's
+    ``llvm`` N for the JIT), or "" for none: features' rule, the same one the builders ask."""
+    major = fx.toolchain(cell.version, cell.features, cell.platform.os).llvm_major
+    return "" if major is None else str(major)
 
 
 def shards_needed(count: int, max_jobs: int = GITHUB_MAX_JOBS) -> int:

@@ -1,14 +1,17 @@
 """How the core reports: a sink held in a ContextVar, so library code never prints.
 
-The default sink writes readable lines to stderr: phases with elapsed times, a progress line that
-rewrites itself on a terminal, GitHub Actions ``::group::`` folding and ``::error::``
-annotations under Actions. Tests install a :class:`Recorder`.
+The default sink writes readable lines to stderr: phases with elapsed times, progress lines that
+rewrite themselves on a terminal (one per key, e.g. one per cell building at once; plain lines
+in a CI log), GitHub Actions ``::group::`` folding and ``::error::`` annotations under Actions.
+Tests install a :class:`Recorder`.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,8 +26,12 @@ Level = Literal["info", "warn", "error", "detail"]
 class Sink(Protocol):
     def message(self, level: Level, text: str) -> None: ...
 
-    def progress(self, text: str) -> None:
-        """A transient status line (phase, elapsed time); replaced by the next one."""
+    def progress(self, text: str, key: str | None = None) -> None:
+        """A transient status line (phase, elapsed time); replaced by the next one with the
+        same key. Keyed lines stay (one per key) until :meth:`progress_end`."""
+
+    def progress_end(self, key: str) -> None:
+        """The keyed progress line is finished: remove it."""
 
     def group_start(self, title: str) -> None: ...
 
@@ -41,46 +48,71 @@ class Terminal:
 
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     verbose: bool = False
-    _progress_shown: bool = False
+    _board: dict[str, str] = field(default_factory=dict)
+    """The progress lines at the bottom of a terminal, by key ("" for the unkeyed one)."""
+    _drawn: int = 0
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
-    def _tty(self) -> bool:
+    def interactive(self) -> bool:
         return self.stream.isatty() and not in_github_actions()
 
     def _clear_progress(self) -> None:
-        if self._progress_shown:
-            self.stream.write("\r\033[K")
-            self._progress_shown = False
+        if self._drawn:
+            self.stream.write("\r\033[K" + "\033[1A\033[K" * (self._drawn - 1))
+            self._drawn = 0
+
+    def _draw(self) -> None:
+        width = max(20, shutil.get_terminal_size().columns - 1)
+        lines = [text[:width] for text in self._board.values()]
+        if lines:
+            self.stream.write("\n".join(lines))
+        self._drawn = len(lines)
+
+    def _above_progress(self, text: str) -> None:
+        """Write lines above the progress board; the unkeyed line goes, keyed ones stay."""
+        with self._lock:
+            self._clear_progress()
+            self._board.pop("", None)
+            self.stream.write(text)
+            if self.interactive:
+                self._draw()
+            self.stream.flush()
 
     def message(self, level: Level, text: str) -> None:
         if level == "detail" and not self.verbose:
             return
-        self._clear_progress()
+        annotation = ""
         if level == "error" and in_github_actions():
             first, _, _ = text.partition("\n")
-            self.stream.write(f"::error::{first}\n")
+            annotation = f"::error::{first}\n"
         prefix = {"info": "", "detail": "  ", "warn": "warning: ", "error": "error: "}[level]
-        self.stream.write(f"{prefix}{text}\n")
-        self.stream.flush()
+        self._above_progress(f"{annotation}{prefix}{text}\n")
 
-    def progress(self, text: str) -> None:
-        if self._tty:
-            self.stream.write(f"\r\033[K{text}")
-            self._progress_shown = True
-        else:
-            self.stream.write(f"{text}\n")
-        self.stream.flush()
+    def progress(self, text: str, key: str | None = None) -> None:
+        with self._lock:
+            if self.interactive:
+                self._clear_progress()
+                self._board[key or ""] = text
+                self._draw()
+            else:
+                self.stream.write(f"{text}\n")
+            self.stream.flush()
+
+    def progress_end(self, key: str) -> None:
+        with self._lock:
+            if key in self._board:
+                self._clear_progress()
+                del self._board[key]
+                self._draw()
+                self.stream.flush()
 
     def group_start(self, title: str) -> None:
-        self._clear_progress()
-        self.stream.write(f"::group::{title}\n" if in_github_actions() else f"== {title}\n")
-        self.stream.flush()
+        self._above_progress(f"::group::{title}\n" if in_github_actions() else f"== {title}\n")
 
     def group_end(self) -> None:
-        self._clear_progress()
         if in_github_actions():
-            self.stream.write("::endgroup::\n")
-            self.stream.flush()
+            self._above_progress("::endgroup::\n")
 
 
 @dataclass
@@ -92,8 +124,11 @@ class Recorder:
     def message(self, level: Level, text: str) -> None:
         self.lines.append((level, text))
 
-    def progress(self, text: str) -> None:
+    def progress(self, text: str, key: str | None = None) -> None:
         self.lines.append(("progress", text))
+
+    def progress_end(self, key: str) -> None:
+        self.lines.append(("progress-end", key))
 
     def group_start(self, title: str) -> None:
         self.lines.append(("group", title))
@@ -142,8 +177,18 @@ def error(text: str) -> None:
     sink().message("error", text)
 
 
-def progress(text: str) -> None:
-    sink().progress(text)
+def progress(text: str, key: str | None = None) -> None:
+    sink().progress(text, key)
+
+
+def progress_end(key: str) -> None:
+    sink().progress_end(key)
+
+
+def interactive() -> bool:
+    """Progress lines rewrite themselves in place (a terminal, not a CI log)."""
+    current = sink()
+    return isinstance(current, Terminal) and current.interactive
 
 
 @contextmanager

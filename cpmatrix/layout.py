@@ -95,7 +95,12 @@ def windows_executable_name(
     version: Version, features: frozenset[Feature], profile: Profile
 ) -> str:
     """``python.exe``, or ``python3.14t.exe`` for free-threaded (``_d`` for debug)."""
-    debug = "_d" if profile == "debug" else ""
+    suffix = fx.windows_name_suffix(features, profile)
     if Feature.FREETHREADED in features:
-        return f"python{version.minor_text}t{debug}.exe"
-    return f"python{debug}.exe"
+        return f"python{version.minor_text}{suffix}.exe"
+    return f"python{suffix}.exe"
+
+
+def windows_dll_name(version: Version, features: frozenset[Feature], profile: Profile) -> str:
+    """``python314.dll``, ``python314t_d.dll``: the interpreter's DLL beside the executable."""
+    return f"python{version.major}{version.minor}{fx.windows_name_suffix(features, profile)}.dll"

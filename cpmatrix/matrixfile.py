@@ -13,9 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from cpmatrix import features as fx
 from cpmatrix.errors import ConfigError, did_you_mean
-from cpmatrix.features import PROFILES, Feature, Profile, Version
+from cpmatrix.features import PROFILES, Feature, Profile, Version, toolchains
 from cpmatrix.matrix import (
     ALLOWED_BUILDERS,
     Matrix,
@@ -104,7 +103,8 @@ def _pythons(doc: Doc, node: yaml.Node) -> dict[Version, PythonRelease]:
         if "llvm" in entry:
             llvm_node = entry["llvm"][1]
             llvm = doc.integer(llvm_node, f"{what}.llvm")
-            expected = fx.JIT_LLVM_MAJOR.get((series.major, series.minor))
+            known = toolchains.SERIES.get((series.major, series.minor))
+            expected = known.llvm if known is not None else None
             if expected is not None and llvm != expected:
                 raise doc.error(
                     llvm_node,

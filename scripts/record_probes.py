@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from cpmatrix import console, layout, matrixfile  # noqa: E402
 from cpmatrix.builders.image import debian_image_with  # noqa: E402
+from cpmatrix.features import debian  # noqa: E402
 from cpmatrix.fileio import write_text_atomic  # noqa: E402
 from cpmatrix.verify import observe_target  # noqa: E402
-from cpmatrix.verify.request import DEBIAN_UNSTABLE_PACKAGES  # noqa: E402
 from cpmatrix.verify.runner import Target, local_target  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "probes"
@@ -29,14 +29,14 @@ CELL_VARIANTS = ("default", "freethreaded", "jit", "jit-off", "jit-interpreter")
 
 
 def targets(build_root: Path) -> dict[str, Target]:
-    image = debian_image_with("sid", DEBIAN_UNSTABLE_PACKAGES).tag
+    image = debian_image_with(debian.UNSTABLE_SUITE, debian.UNSTABLE_PACKAGES).tag
     found = {
-        f"debian-sid-python{minor}": Target(
-            interpreter=f"/usr/bin/python{minor}",
+        f"debian-sid-{debian.interpreter_package(series)}": Target(
+            interpreter=debian.interpreter_path(series),
             image=image,
-            description=f"Debian unstable python{minor}",
+            description=f"Debian unstable {debian.interpreter_package(series)}",
         )
-        for minor in ("3.14", "3.15")
+        for series in debian.UNSTABLE_SERIES
     }
     model = matrixfile.load()
     for variant in CELL_VARIANTS:

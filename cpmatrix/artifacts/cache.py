@@ -53,7 +53,7 @@ class Artifact:
 def build_arguments(cell: Cell) -> tuple[str, ...]:
     """The configure or build.bat switches that shape this cell's output."""
     if cell.platform.os == "windows":
-        arch: fx.WindowsArch = "ARM64" if cell.platform.arch == "arm64" else "x64"
+        arch = fx.windows_arch(cell.platform.arch) or "x64"
         return fx.buildbat_arguments(cell.version, cell.features, cell.profile, arch)
     return fx.configure_arguments(cell.version, cell.features, cell.profile)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cpmatrix.errors import UsageError, did_you_mean
+from cpmatrix.features import debian
 from cpmatrix.layout import CellPaths
 
 
@@ -140,17 +141,17 @@ def parse_column(spec: str) -> Column:
     return Column(name=name, interpreter=fields["interpreter"], image=image, env=tuple(env))
 
 
-SID_PYTHONS = DebianImage("sid", ("python3.14", "python3.15"))
+SID_PYTHONS = DebianImage(debian.UNSTABLE_SUITE, debian.UNSTABLE_INTERPRETERS)
 
 PRESETS: dict[str, tuple[Column, ...]] = {
     "debian-jit": tuple(
         Column(
-            name=f"{minor} JIT {state}",
-            interpreter=f"/usr/bin/python{minor}",
+            name=f"{series} JIT {state}",
+            interpreter=debian.interpreter_path(series),
             image=SID_PYTHONS,
             env=(("PYTHON_JIT", flag),),
         )
-        for minor in ("3.14", "3.15")
+        for series in debian.UNSTABLE_SERIES
         for state, flag in (("off", "0"), ("on", "1"))
     ),
 }

@@ -96,7 +96,8 @@ def prefix_for(cell: Cell) -> str:
 
 
 def toolchain(cell: Cell) -> fx.Toolchain:
-    return fx.posix_toolchain(cell.version, cell.features, cell.platform.os)
+    """The cell's toolchain from features' one table (compiler, LLVM, tools, packages)."""
+    return fx.toolchain(cell.version, cell.features, cell.platform.os)
 
 
 def commands(

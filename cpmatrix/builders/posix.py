@@ -38,10 +38,8 @@ def macos_llvm_tools(llvm_major: int, prefix: str) -> tuple[fx.Tool, ...]:
 
 
 def llvm_major_needed(cell: Cell) -> int | None:
-    chain = base.toolchain(cell)
-    if chain.llvm_major is not None:
-        return chain.llvm_major
-    return fx.TAILCALL_MIN_CLANG if fx.Feature.TAILCALL in cell.features else None
+    """The LLVM whose keg this cell builds with: features' rule, the same one ci.py asks."""
+    return base.toolchain(cell).llvm_major
 
 
 def macos_environment(llvm_prefix: str | None, path: str) -> dict[str, str]:
@@ -49,7 +47,7 @@ def macos_environment(llvm_prefix: str | None, path: str) -> dict[str, str]:
     return {"PATH": f"{llvm_prefix}/bin:{path}"} if llvm_prefix else {}
 
 
-def _brew_prefix(llvm_major: int) -> str:
+def brew_prefix(llvm_major: int) -> str:
     command = brew_prefix_command(llvm_major)
     if shutil.which("brew") is None:
         raise EnvironmentProblem(
@@ -125,7 +123,7 @@ class NativeBuilder:
         extra: tuple[fx.Tool, ...] = ()
         if cell.platform.os == "macos":
             major = llvm_major_needed(cell)
-            prefix = _brew_prefix(major) if major is not None else None
+            prefix = brew_prefix(major) if major is not None else None
             env = macos_environment(prefix, os.environ.get("PATH", ""))
             if major is not None and prefix is not None:
                 extra = macos_llvm_tools(major, prefix)

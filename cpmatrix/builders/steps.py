@@ -27,6 +27,8 @@ from cpmatrix.fileio import write_json_atomic
 from cpmatrix.layout import CellPaths
 
 PROGRESS_EVERY_SECONDS = 15.0
+"""How often a CI log gets a progress line; a terminal's line is rewritten every second."""
+PROGRESS_EVERY_SECONDS_TTY = 1.0
 STAGING_DIR = "staging"
 
 
@@ -80,15 +82,19 @@ def promote(paths: CellPaths, prefix: str) -> None:
 
 
 class BuildLog:
-    """build.log on disk; the raw lines under --verbose; the phase and elapsed time otherwise."""
+    """build.log on disk; the raw lines under --verbose; otherwise one progress line for the
+    cell: its phase, the time so far and, from the last good build of the cell, what is left."""
 
-    def __init__(self, path: Path, cell_id: str) -> None:
+    def __init__(self, path: Path, cell_id: str, *, previous: Path | None = None) -> None:
         self.path = path
         self.cell_id = cell_id
         self.phase: str = "preflight"
         self._file: IO[str] | None = None
-        self._phase_start = time.monotonic()
+        self._started = time.monotonic()
         self._last_progress = 0.0
+        interactive = console.interactive()
+        self._every = PROGRESS_EVERY_SECONDS_TTY if interactive else PROGRESS_EVERY_SECONDS
+        self._last_seconds = last_build_seconds(previous) if previous is not None else None
 
     def __enter__(self) -> BuildLog:
         self._file = self.path.open("a", encoding="utf-8")
@@ -102,10 +108,10 @@ class BuildLog:
     ) -> None:
         if self._file is not None:
             self._file.close()
+        console.progress_end(self.cell_id)
 
     def begin(self, phase: Phase, command: str) -> None:
         self.phase = phase
-        self._phase_start = time.monotonic()
         self._progress()
         self.write(f"### cpmatrix: {phase}: {command}")
 
@@ -114,13 +120,39 @@ class BuildLog:
         self._file.write(line + "\n")
         self._file.flush()
         console.detail(line)
-        if time.monotonic() - self._last_progress >= PROGRESS_EVERY_SECONDS:
+        if time.monotonic() - self._last_progress >= self._every:
             self._progress()
 
     def _progress(self) -> None:
         self._last_progress = time.monotonic()
-        spent = console.elapsed(self._last_progress - self._phase_start)
-        console.progress(f"{self.cell_id}: {self.phase} [{spent}]")
+        spent = self._last_progress - self._started
+        console.progress(
+            f"{self.cell_id}: {self.phase} [{progress_note(spent, self._last_seconds)}]",
+            key=self.cell_id,
+        )
+
+
+def last_build_seconds(record: Path) -> float | None:
+    """How long the last complete build of the cell took (its build.json), if there was one."""
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    phases = data.get("phases") if isinstance(data, dict) else None
+    if data.get("result") != "ok" or not isinstance(phases, dict) or not phases:
+        return None
+    seconds = [v for v in phases.values() if isinstance(v, int | float)]
+    return float(sum(seconds)) if seconds else None
+
+
+def progress_note(spent: float, last: float | None) -> str:
+    """``1m12s`` alone, or ``1m12s; last build 2m05s, ~53s left``."""
+    so_far = console.elapsed(spent)
+    if last is None:
+        return so_far
+    left = last - spent
+    estimate = f"~{console.elapsed(left)} left" if left > 0 else "longer than last time"
+    return f"{so_far}; last build {console.elapsed(last)}, {estimate}"
 
 
 def _versions(runner: Runner, request: BuildRequest, cc: str) -> dict[str, str]:
@@ -171,7 +203,7 @@ def execute(
     record = _record_start(request, runner, commands)
     phases: dict[str, float] = {}
     try:
-        with BuildLog(paths.log, cell.id) as log:
+        with BuildLog(paths.log, cell.id, previous=paths.record) as log:
             started = time.monotonic()
             cc = dict(commands.configure_env).get("CC", "gcc").split()[0]
             tools = (*base.required_tools(cell), *extra_tools)

@@ -20,23 +20,21 @@ from cpmatrix import features as fx
 from cpmatrix.builders import base, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
 from cpmatrix.errors import BuildFailed, EnvironmentProblem
-from cpmatrix.features import Feature, Profile, Version
 from cpmatrix.fileio import write_json_atomic
 from cpmatrix.matrix import BuilderKind, Cell
 
-ARCHES: dict[str, fx.WindowsArch] = {"x64": "x64", "amd64": "x64", "arm64": "ARM64"}
 OUTPUT_DIRS: dict[fx.WindowsArch, str] = {"x64": "amd64", "ARM64": "arm64"}
 ROOT_DLL_PREFIXES = ("python3", "vcruntime")
 
 
 def windows_arch(cell: Cell) -> fx.WindowsArch:
-    try:
-        return ARCHES[cell.platform.arch.lower()]
-    except KeyError:
+    arch = fx.windows_arch(cell.platform.arch)
+    if arch is None:
         raise EnvironmentProblem(
             f"no PCbuild platform for {cell.platform.name} (arch {cell.platform.arch})",
-            hint=f"known: {', '.join(sorted(ARCHES))}",
-        ) from None
+            hint=f"known: {', '.join(sorted(fx.WINDOWS_ARCHES))}",
+        )
+    return arch
 
 
 def buildbat_command(cell: Cell) -> tuple[str, ...]:
@@ -56,12 +54,6 @@ class Placement:
     source: PureWindowsPath
     target: PureWindowsPath
     tree: bool = False
-
-
-def _dll_stem(version: Version, features: frozenset[Feature], profile: Profile) -> str:
-    flags = "t" if Feature.FREETHREADED in features else ""
-    debug = "_d" if profile == "debug" else ""
-    return f"python{version.major}{version.minor}{flags}{debug}"
 
 
 def _belongs_at_root(lower: str) -> bool:
@@ -104,7 +96,7 @@ def expected_executable(cell: Cell) -> str:
 
 
 def expected_dll(cell: Cell) -> str:
-    return _dll_stem(cell.version, cell.features, cell.profile) + ".dll"
+    return layout.windows_dll_name(cell.version, cell.features, cell.profile)
 
 
 class WindowsBuilder:

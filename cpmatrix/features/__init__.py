@@ -149,16 +149,6 @@ PROFILE_CONFIGURE: dict[Profile, tuple[str, ...]] = {
     "debug": ("--with-pydebug",),
 }
 
-# The JIT's stencils are built by exactly one LLVM major per CPython minor (Tools/jit/_llvm.py).
-JIT_LLVM_MAJOR: dict[tuple[int, int], int] = {
-    (3, 13): 18,
-    (3, 14): 19,
-    (3, 15): 21,
-    (3, 16): 21,
-}
-
-TAILCALL_MIN_CLANG = 19
-
 
 def canonical_order(features: Iterable[Feature]) -> tuple[Feature, ...]:
     chosen = set(features)
@@ -173,17 +163,6 @@ def variant_name(features: Iterable[Feature]) -> str:
 def jit_mode(features: Iterable[Feature]) -> Feature | None:
     modes = [feature for feature in features if feature in JIT_MODES]
     return modes[0] if modes else None
-
-
-def llvm_major_for(version: Version) -> int:
-    try:
-        return JIT_LLVM_MAJOR[(version.major, version.minor)]
-    except KeyError:
-        known = ", ".join(f"{a}.{b}" for a, b in sorted(JIT_LLVM_MAJOR))
-        raise ValueError(
-            f"cpmatrix does not know which LLVM builds the JIT of CPython {version.minor_text} "
-            f"(known: {known}); add it to JIT_LLVM_MAJOR in cpmatrix/features/__init__.py"
-        ) from None
 
 
 def needs_llvm(features: Iterable[Feature]) -> bool:
@@ -242,6 +221,12 @@ def configure_arguments(
 
 
 WindowsArch = Literal["x64", "ARM64"]
+WINDOWS_ARCHES: dict[str, WindowsArch] = {"x64": "x64", "amd64": "x64", "arm64": "ARM64"}
+"""A platform's arch (matrix.yaml, ``platform.machine()``) as PCbuild's ``-p`` spells it."""
+
+
+def windows_arch(arch: str) -> WindowsArch | None:
+    return WINDOWS_ARCHES.get(arch.lower())
 
 
 def buildbat_arguments(
@@ -253,84 +238,27 @@ def buildbat_arguments(
         args.append("--pgo")
     for feature in canonical_order(features):
         args.extend(SPECS[feature].buildbat)
-    if Feature.TAILCALL in features and not version.at_least(3, 15):
-        args.append("/p:PlatformToolset=ClangCL")
+    toolset = windows_toolset_for(version, features)
+    if toolset.on_command_line:
+        args.append(f"/p:PlatformToolset={toolset.name}")
     return tuple(args)
 
 
-@dataclass(frozen=True, slots=True)
-class Tool:
-    """An executable a build needs, with what to install when it is missing."""
-
-    command: str
-    purpose: str
-    install_hint: str
-
-
-@dataclass(frozen=True, slots=True)
-class Toolchain:
-    """What a POSIX build needs: the C compiler to use, LLVM tools, and their environment."""
-
-    cc: str | None
-    llvm_major: int | None
-    tools: tuple[Tool, ...]
-    env: tuple[tuple[str, str], ...]
-    brew_formula: str | None = None
-    """On macOS LLVM comes from Homebrew (``brew --prefix llvm@N``); Apple clang is rejected."""
-
-
-def _install_hint(os: OS, major: int) -> str:
-    if os == "macos":
-        return f"brew install llvm@{major}"
-    return f"apt-get install clang-{major} llvm-{major} (or apt.llvm.org's llvm.sh {major})"
-
-
-def posix_toolchain(version: Version, features: frozenset[Feature], os: OS) -> Toolchain:
-    """The toolchain a configure/make build needs, found the way CPython's CI finds it."""
-    if os == "windows":
-        raise ValueError("Windows builds use PCbuild, not a POSIX toolchain")
-    tools: list[Tool] = []
-    env: list[tuple[str, str]] = []
-    cc: str | None = None
-    llvm_major: int | None = None
-    if needs_llvm(features):
-        llvm_major = llvm_major_for(version)
-        hint = _install_hint(os, llvm_major)
-        if os == "linux":
-            for name in ("clang", "llvm-readobj", "llvm-objdump"):
-                tools.append(
-                    Tool(f"{name}-{llvm_major}", f"JIT stencils (LLVM {llvm_major})", hint)
-                )
-        tools.append(Tool("python3", "Tools/jit/build.py runs under a host python3 (3.11+)", ""))
-        if version.at_least(3, 15):
-            env.append(("LLVM_VERSION", str(llvm_major)))
-    if Feature.TAILCALL in features:
-        clang_major = max(TAILCALL_MIN_CLANG, llvm_major or 0)
-        cc = f"clang-{clang_major}" if os == "linux" else "clang"
-        tools.append(
-            Tool(
-                cc,
-                f"tail-call interpreter (clang >= {TAILCALL_MIN_CLANG})",
-                _install_hint(os, clang_major),
-            )
-        )
-    formula = f"llvm@{llvm_major}" if os == "macos" and llvm_major is not None else None
-    return Toolchain(
-        cc=cc, llvm_major=llvm_major, tools=tuple(tools), env=tuple(env), brew_formula=formula
-    )
-
-
-def windows_toolset(version: Version, features: frozenset[Feature]) -> str:
-    """Which Visual Studio toolset a Windows cell needs."""
-    if Feature.TAILCALL in features:
-        return "ClangCL (clang-cl 19+)" if not version.at_least(3, 15) else "MSVC v145 (VS 2026)"
-    return "MSVC (VS 2022 or newer)"
+FREETHREADED_ABIFLAG = "t"
+DEBUG_ABIFLAG = "d"
 
 
 def abiflags(features: frozenset[Feature], profile: Profile) -> str:
     """ABI flags a build of these features carries: ``t`` free-threaded, ``d`` debug."""
-    flags = "t" if Feature.FREETHREADED in features else ""
-    return flags + ("d" if profile == "debug" else "")
+    flags = FREETHREADED_ABIFLAG if Feature.FREETHREADED in features else ""
+    return flags + (DEBUG_ABIFLAG if profile == "debug" else "")
+
+
+def windows_name_suffix(features: frozenset[Feature], profile: Profile) -> str:
+    """What PCbuild appends to ``python3.14`` / ``python314``: ``t`` free-threaded, ``_d``
+    debug (``python3.14t_d.exe``, ``python314t_d.dll``)."""
+    flags = FREETHREADED_ABIFLAG if Feature.FREETHREADED in features else ""
+    return flags + (f"_{DEBUG_ABIFLAG}" if profile == "debug" else "")
 
 
 def tailcall_macro(version: Version) -> str:
@@ -351,3 +279,27 @@ def describe(feature: Feature) -> str:
             return SPECS[feature].summary
         case _:
             assert_never(feature)
+
+
+# The toolchain table builds on the names above; its answers are re-exported here.
+from cpmatrix.features.toolchains import (  # noqa: E402
+    TAILCALL_MIN_CLANG,
+    Tool,
+    Toolchain,
+    llvm_major_for,
+    posix_toolchain,
+    toolchain,
+    windows_toolset,
+    windows_toolset_for,
+)
+
+__all__ = [  # the re-exported names (everything defined above is public too)
+    "TAILCALL_MIN_CLANG",
+    "Tool",
+    "Toolchain",
+    "llvm_major_for",
+    "posix_toolchain",
+    "toolchain",
+    "windows_toolset",
+    "windows_toolset_for",
+]

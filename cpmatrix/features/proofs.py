@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
-from cpmatrix.features import OS, Feature, Version, tailcall_macro
+from cpmatrix.features import OS, SPECS, Feature, Version, tailcall_macro
+
+REMOTE_DEBUG_SINCE = SPECS[Feature.NOREMOTEDEBUG].since
+"""PEP 768: ``sys.remote_exec``, ``sys.is_remote_debug_enabled`` and the switch that compiles
+remote debugging out all exist from 3.14."""
 
 Unset = Literal["unset"]
 UNSET: Unset = "unset"
@@ -49,7 +53,7 @@ def config_proof(feature: Feature, version: Version) -> ConfigProof | None:
                 variable=tailcall_macro(version), with_feature=1, without_feature=UNSET
             )
         case Feature.NOREMOTEDEBUG:
-            exists = version.at_least(3, 14)
+            exists = version.at_least(REMOTE_DEBUG_SINCE.major, REMOTE_DEBUG_SINCE.minor)
             return ConfigProof(
                 variable="Py_REMOTE_DEBUG",
                 with_feature=UNSET,
@@ -76,12 +80,9 @@ RUNTIME_PROOFS: dict[Feature, RuntimeProof] = {
         without_feature=True,
         toggle=("PYTHON_DISABLE_REMOTE_DEBUG", "1"),  # any value; -X disable-remote-debug too
         toggled=False,
-        since=Version(3, 14),
+        since=REMOTE_DEBUG_SINCE,
     ),
 }
-
-REMOTE_DEBUG_SINCE = Version(3, 14)
-"""PEP 768: ``sys.remote_exec`` and ``sys.is_remote_debug_enabled`` exist from 3.14."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

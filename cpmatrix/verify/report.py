@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +14,14 @@ from cpmatrix import features as fx
 from cpmatrix.features import OS, Feature, Profile, Version
 from cpmatrix.fileio import write_text_atomic
 from cpmatrix.matrix import Cell
+from cpmatrix.verify import hints
 
 Status = Literal["pass", "fail", "skip", "inconclusive"]
 SCHEMA = 1
+TABLE_WIDTH = 100
+NAME_WIDTH = 44
+DETAIL_LINES = 6
+_GAP = "  "
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,11 +121,43 @@ class VerifyReport:
             "observation": self.observation,
         }
 
-    def table(self) -> str:
+    def table(self, width: int = TABLE_WIDTH) -> str:
+        """The checks in ``width`` columns (texts clipped), then a few lines per failed check
+        with its whole expectation, observation, detail and what is missing; verify.json has
+        everything."""
+        results = [c.status.upper() for c in self.checks]
+        room = width - max(len("result"), *map(len, results)) - 3 * len(_GAP)
+        name_width = min(NAME_WIDTH, max(len(c.name) for c in self.checks) if self.checks else 0)
+        expected_width, observed_width = _split(
+            room - name_width,
+            max((len(c.expected) for c in self.checks), default=0),
+            max((len(c.observed) for c in self.checks), default=0),
+        )
         rows = [
-            [c.name, _clip(c.expected), _clip(c.observed), c.status.upper()] for c in self.checks
+            [
+                _clip(c.name, name_width),
+                _clip(c.expected, expected_width),
+                _clip(c.observed, observed_width),
+                result,
+            ]
+            for c, result in zip(self.checks, results, strict=True)
         ]
-        return console.table(["check", "expected", "observed", "result"], rows)
+        table = console.table(["check", "expected", "observed", "result"], rows)
+        failures = [self._failure_lines(c, width) for c in self.checks if c.status == "fail"]
+        return "\n\n".join([table, *failures])
+
+    def _failure_lines(self, check: Check, width: int) -> str:
+        version = self.expectation.python or _observed_version(self.observation)
+        missing = hints.missing_piece(f"{check.observed}\n{check.detail}", version)
+        parts = [("expected", check.expected), ("observed", check.observed)]
+        parts += [("detail", check.detail), ("missing", missing or "")]
+        lines = [f"FAIL {check.name}"]
+        for label, text in parts:
+            wrapped = textwrap.wrap(" ".join(text.split()), width - 12)
+            if len(wrapped) > DETAIL_LINES:
+                wrapped = [*wrapped[:DETAIL_LINES], "… (the whole text is in verify.json)"]
+            lines += [f"  {label if i == 0 else '':<9} {line}" for i, line in enumerate(wrapped)]
+        return "\n".join(lines)
 
     def junit(self) -> str:
         suite = ET.Element(
@@ -166,6 +204,26 @@ class ReportPaths(Protocol):
 _STATUSES: tuple[Status, ...] = ("pass", "fail", "inconclusive", "skip")
 
 
+def _split(room: int, expected: int, observed: int) -> tuple[int, int]:
+    """Share ``room`` between the expected and observed columns; neither takes more than it
+    needs, and what one leaves goes to the other."""
+    half = room // 2
+    if expected <= half:
+        return expected, min(observed, room - expected)
+    if observed <= half:
+        return min(expected, room - observed), observed
+    return half, room - half
+
+
+def _observed_version(observation: dict[str, Any]) -> Version | None:
+    facts = observation.get("facts")
+    text = facts.get("version") if isinstance(facts, dict) else None
+    try:
+        return Version.parse(str(text)) if text else None
+    except ValueError:
+        return None
+
+
 def _clip(text: str, width: int = 60) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"

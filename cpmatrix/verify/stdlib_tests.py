@@ -14,6 +14,7 @@ from typing import Literal, assert_never
 
 from cpmatrix import console
 from cpmatrix.fileio import write_text_atomic
+from cpmatrix.verify import hints
 from cpmatrix.verify.report import Check
 from cpmatrix.verify.runner import Place, Target
 from cpmatrix.verify.verdicts import make, skip
@@ -124,12 +125,22 @@ def judge(tier: Tier, exit_code: int, timed_out: bool, output: str, seconds: flo
         for part in (
             f"failed: {', '.join(failed)}" if failed else "",
             f"env changed: {', '.join(changed)}" if changed else "",
+            _not_importable(output),
         )
         if part
     )
     if exit_code != 0 and not detail:
         detail = output[-1500:]
     return make(name, GROUP, "exit 0", observed, exit_code == 0, detail)
+
+
+def _not_importable(output: str) -> str:
+    """Test modules regrtest could not import (a distribution's split-off test package)."""
+    missing = hints.missing_test_modules(output)
+    if not missing:
+        return ""
+    more = f" (and {len(missing) - 1} more test modules)" if len(missing) > 1 else ""
+    return f"No module named {missing[0]!r}{more}"
 
 
 def run_tier(

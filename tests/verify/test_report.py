@@ -40,9 +40,11 @@ def test_a_report_passes_only_without_failures_and_lists_inconclusive_ones() -> 
 
 
 def test_the_table_shows_check_expected_observed_result() -> None:
-    lines = report("pass", "fail").table().splitlines()
+    table, _, failures = report("pass", "fail").table().partition("\n\n")
+    lines = table.splitlines()
     assert lines[0].split() == ["check", "expected", "observed", "result"]
     assert lines[-1].split()[-1] == "FAIL"
+    assert failures.splitlines()[0] == "FAIL check 1"
 
 
 def test_write_produces_verify_json_and_junit(tmp_path: Path) -> None:
