@@ -1,0 +1,67 @@
+"""Composing a consumer-image run: the archive mounted read-only, unpacked by the image's tar."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cpmatrix import matrixfile
+from cpmatrix.errors import UsageError
+from cpmatrix.verify import consumers
+
+
+def test_the_archive_is_mounted_read_only_and_unpacked_with_the_images_own_tar(
+    tmp_path: Path,
+) -> None:
+    archive = tmp_path / "dist" / "cpython-3.13.5-jit-linux-x86_64.tar.gz"
+    target = consumers.artifact_target(
+        archive, top="cpython-3.13.5-jit-linux-x86_64", interpreter="bin/python3.13", image="b"
+    )
+    [mount] = target.mounts
+    assert (mount.source, mount.target, mount.read_only) == (
+        archive.parent,
+        consumers.ARCHIVE_MOUNT,
+        True,
+    )
+    assert target.setup[-1] == (
+        "tar",
+        "-xzf",
+        f"{consumers.ARCHIVE_MOUNT}/{archive.name}",
+        "-C",
+        consumers.UNPACK_DIR,
+    )
+    assert target.interpreter == (
+        f"{consumers.UNPACK_DIR}/cpython-3.13.5-jit-linux-x86_64/bin/python3.13"
+    )
+    assert target.image == "b" and "SYS_PTRACE" in target.cap_add
+
+
+def test_verify_artifact_needs_the_manifest_beside_the_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "cpython-3.13.5-jit-linux-x86_64.tar.gz"
+    archive.write_bytes(b"")
+    with pytest.raises(UsageError, match="with its manifest"):
+        consumers.artifact_request(archive, matrixfile.load(), image=None)
+
+
+def test_verify_artifact_takes_the_cell_from_the_manifest_and_the_image_given(
+    tmp_path: Path,
+) -> None:
+    archive = tmp_path / "cpython-3.13.5-jit-linux-x86_64.tar.gz"
+    archive.write_bytes(b"")
+    manifest = {
+        "schema": 1,
+        "id": "cpython-3.13.5-jit-linux-x86_64",
+        "python": "3.13.5",
+        "variant": "jit",
+        "platform": "linux-x86_64",
+        "profile": "release",
+        "artifact": {},
+        "verification": {},
+        "cache": {},
+    }
+    (tmp_path / "cpython-3.13.5-jit-linux-x86_64.json").write_text(json.dumps(manifest))
+    cell, where = consumers.artifact_request(archive, matrixfile.load(), image="debian:x")
+    assert cell.id == "cpython-3.13.5-jit-linux-x86_64"
+    assert [(c.name, c.image) for c in where] == [("debian:x", "debian:x")]
