@@ -12,7 +12,7 @@ from cpmatrix import features as fx
 from cpmatrix.features import Version, proofs
 from cpmatrix.verify.observe import Observation, toggle_key
 from cpmatrix.verify.report import Check, Expectation
-from cpmatrix.verify.verdicts import ABSENT, make, show
+from cpmatrix.verify.verdicts import ABSENT, is_absent, make, show
 
 GROUP = "jit"
 HOT_LOOP_ACTIVE_MIN = 0.5
@@ -40,7 +40,7 @@ def jit_checks(observation: Observation, version: Version, expect: Expectation) 
             )
         )
     runs = (
-        ("without PYTHON_JIT", facts.get("runtime", {}), proof.on_by_default),
+        ("without PYTHON_JIT", observation.plain, proof.on_by_default),
         (toggle_key((proofs.JIT_ENV, "1")), _toggled(observation, "1"), mode is not None),
         (toggle_key((proofs.JIT_ENV, "0")), _toggled(observation, "0"), False),
     )
@@ -91,9 +91,9 @@ def _enabled(state: dict[str, Any], modern: bool) -> bool | None:
         value = state.get("sys._jit.is_enabled()")
         return value if isinstance(value, bool) else None
     optimizer = state.get(proofs.JIT_313_EVIDENCE, ABSENT)
-    if isinstance(optimizer, str) and optimizer.startswith("error"):
+    if is_absent(optimizer) or (isinstance(optimizer, str) and optimizer.startswith("error")):
         return None
-    return optimizer not in (None, ABSENT)
+    return optimizer is not None
 
 
 def activity_check(
@@ -117,7 +117,8 @@ def activity_check(
         quiet = executors == 0 and (not modern or fraction == 0.0)
         return make(name, GROUP, expected, observed, enabled is not True and quiet)
     if enabled is None:
-        return make(name, GROUP, f"{flag} on", observed, None, "no way to observe the JIT")
+        why = "no run-time evidence of the JIT, even re-measured: a positive claim needs it"
+        return make(name, GROUP, f"{flag} on", observed, False, why)
     expected = f"{flag} on, executors > 0"
     busy = isinstance(executors, int) and executors > 0
     if modern and machine_code:

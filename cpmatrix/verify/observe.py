@@ -37,6 +37,10 @@ SECTION_TIMEOUTS: dict[str, float] = {
     "relocate": 300,
 }
 BEHAVIOUR_SECTIONS = ("threads", "remote", "venv", "interpreters", "relocate")
+PLAIN_RUN = "plain (-s, no PYTHON_*)"
+"""The run-time state as the user gets it: the interpreter as given (a launcher included, with
+whatever it sets), ``-s`` only, and no PYTHON_* variable from cpmatrix. The ``facts`` section
+runs with ``-I``, which ignores the PYTHON_* a launcher sets, so it never judges run-time state."""
 
 
 def toggle_key(toggle: tuple[str, str]) -> str:
@@ -52,6 +56,11 @@ class Observation:
     toggled: dict[str, dict[str, Any]]
     behaviour: dict[str, dict[str, Any]]
     runs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def plain(self) -> dict[str, Any]:
+        """The run-time state of the :data:`PLAIN_RUN`."""
+        return self.toggled.get(PLAIN_RUN, {"error": "the plain run-time section did not run"})
 
     @property
     def version(self) -> Version | None:

@@ -6,11 +6,12 @@ on the last line of stdout::
     python -I probe.py facts --modules ssl,sqlite3   # build facts, run-time state, modules
     python -s probe.py runtime                       # run-time state only (honours PYTHON_JIT …)
 
-A missing attribute is recorded as the string ``"absent"``; nothing here may crash on an
-interpreter that lacks a feature. ``-I`` ignores ``PYTHON_JIT`` and friends, so the
-``runtime`` section must be started with ``-s`` and a cleaned environment instead. The
-behaviour sections (threads, remote_exec, venv, subinterpreters, relocation) are in
-behaviour.py.
+A missing attribute is recorded as :data:`ABSENT`, a JSON object no check can mistake for an
+answer (a string such as ``"absent"`` would contain the ``t`` of free-threading's ABI flag);
+nothing here may crash on an interpreter that lacks a feature. ``-I`` ignores ``PYTHON_JIT``
+and friends, so the ``runtime`` section must be started with ``-s`` and a cleaned environment
+instead. The behaviour sections (threads, remote_exec, venv, subinterpreters, relocation) are
+in behaviour.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ABSENT = "absent"
+ABSENT: dict[str, bool] = {"absent": True}
+"""What the probe records for an attribute, variable or file the interpreter does not have."""
 CONFIG_VARS = (
     "Py_GIL_DISABLED",
     "Py_DEBUG",

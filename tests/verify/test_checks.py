@@ -138,6 +138,13 @@ def test_a_wrong_version_fails_the_version_check_only() -> None:
     assert failing(load(CELL.format("default")), expectation("default", "3.14")) == {"version"}
 
 
+def test_an_interpreter_older_than_every_switch_fails_as_unsupported() -> None:
+    data = load(CELL.format("default")).to_json()
+    data["facts"]["version_info"] = [3, 12, 11]
+    names = failing(Observation.from_json(data), expectation("default"))
+    assert "version supported" in names
+
+
 def test_a_feature_the_version_cannot_have_fails_even_where_the_proof_is_silent() -> None:
     names = failing(load(CELL.format("default")), expectation("noremotedebug", "3.13"))
     assert names == {"noremotedebug: exists in this version"}

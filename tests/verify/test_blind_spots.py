@@ -1,0 +1,117 @@
+"""Issue 12's blind spots: claims that passed without evidence, judged on recorded observations
+of real interpreters with exactly one thing changed (the fault under test)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from cpmatrix.verify import evaluate, probe
+from cpmatrix.verify.observe import PLAIN_RUN, Observation
+from cpmatrix.verify.report import Check
+
+from .test_checks import CELL, DEBIAN, expectation, load
+
+DISABLED_CHILD = "remote-debug: sys.remote_exec into a PYTHON_DISABLE_REMOTE_DEBUG=1 child"
+
+
+def changed(name: str, edit: Any) -> Observation:
+    """A recorded observation with one edit applied to a deep copy of its JSON."""
+    data = copy.deepcopy(load(name).to_json())
+    edit(data)
+    return Observation.from_json(data)
+
+
+def check(observation: Observation, claim: str, name: str, python: str | None = None) -> Check:
+    return next(c for c in evaluate(observation, expectation(claim, python)) if c.name == name)
+
+
+# -- item 5: no sentinel may be a value a check can match -------------------------------------
+
+
+def test_the_absent_sentinel_is_not_a_string_a_substring_check_could_match() -> None:
+    assert not isinstance(probe.ABSENT, str)
+
+
+def test_a_gil_build_without_sys_abiflags_does_not_pass_the_abiflags_check_as_freethreaded() -> (
+    None
+):
+    def no_abiflags(data: dict[str, Any]) -> None:
+        data["facts"]["abiflags"] = probe.ABSENT
+
+    observation = changed(CELL.format("default"), no_abiflags)
+    found = check(observation, "freethreaded", "freethreaded: 't' in abiflags", "3.13.5")
+    assert found.status != "pass"
+
+
+# -- item 4: an error is never a refusal -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "remote",
+    [
+        {"error": "timed out after 120s", "output_tail": ""},
+        {"error": "probe exited -11", "output_tail": "Segmentation fault"},
+        {"enabled_child": "ran", "disabled_child": "error: OSError: [Errno 24] Too many files"},
+        {"enabled_child": "ran", "disabled_child": "ProcessLookupError: no such process"},
+    ],
+)
+def test_a_crash_or_hang_in_the_remote_section_fails_the_refusal_check(
+    remote: dict[str, Any],
+) -> None:
+    def broken(data: dict[str, Any]) -> None:
+        data["behaviour"]["remote"] = remote
+
+    observation = changed(DEBIAN[0], broken)
+    assert check(observation, "jit-off", DISABLED_CHILD).status == "fail"
+
+
+def test_the_refusal_cpython_gives_passes_the_refusal_check() -> None:
+    observation = load(DEBIAN[0])
+    refused = str(observation.behaviour["remote"]["disabled_child"])
+    assert refused.startswith("RuntimeError")
+    assert check(observation, "jit-off", DISABLED_CHILD).status == "pass"
+
+
+# -- item 2: a positive JIT claim without run-time evidence is not published -----------------
+
+
+def test_a_313_jit_claim_with_no_optimizer_evidence_and_no_executors_fails() -> None:
+    def blind(data: dict[str, Any]) -> None:
+        states = [data["facts"]["runtime"], *data["toggled"].values()]
+        for state in states:
+            state["_testinternalcapi.get_optimizer()"] = (
+                "error: No module named '_testinternalcapi'"
+            )
+            state["hot_loop.executors"] = 0
+
+    observation = changed(CELL.format("jit"), blind)
+    checks = evaluate(observation, expectation("jit", "3.13.5"))
+    jit = {c.name: c.status for c in checks if c.group == "jit"}
+    assert "inconclusive" not in jit.values()
+    assert jit["jit: PYTHON_JIT=1"] == "fail"
+
+
+def test_a_314_jit_claim_whose_is_enabled_errors_fails() -> None:
+    def erroring(data: dict[str, Any]) -> None:
+        for state in [data["facts"]["runtime"], *data["toggled"].values()]:
+            state["sys._jit.is_enabled()"] = "error: SystemError: boom"
+
+    observation = changed(DEBIAN[0], erroring)
+    assert check(observation, "jit-off", "jit: PYTHON_JIT=1").status == "fail"
+
+
+# -- item 11: measure what the user runs -------------------------------------------------------
+
+
+def test_without_python_jit_is_judged_on_the_plain_run_the_user_gets() -> None:
+    """A launcher that sets PYTHON_JIT=0 around the jit build: the isolated (-I) facts run
+    still shows the optimizer on, the plain run through the launcher shows it off."""
+
+    def launcher_turns_it_off(data: dict[str, Any]) -> None:
+        data["toggled"][PLAIN_RUN] = copy.deepcopy(data["toggled"]["PYTHON_JIT=0"])
+
+    observation = changed(CELL.format("jit"), launcher_turns_it_off)
+    assert check(observation, "jit", "jit: without PYTHON_JIT", "3.13.5").status == "fail"
