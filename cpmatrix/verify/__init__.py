@@ -8,6 +8,7 @@ judged against many expectations.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from cpmatrix.verify.checks import evaluate as feature_checks
 from cpmatrix.verify.health import health_checks
 from cpmatrix.verify.observe import Observation, gather
 from cpmatrix.verify.report import Check, Expectation, VerifyReport
-from cpmatrix.verify.runner import Target, Where, local_target, open_place
+from cpmatrix.verify.runner import Place, Target, Where, local_target, open_place
 from cpmatrix.verify.stdlib_tests import Tier
+from cpmatrix.verify.verdicts import make
 
 __all__ = [
     "Check",
@@ -56,29 +58,65 @@ def run(
     behaviour: bool = True,
     junit_dir: Path | None = None,
 ) -> VerifyReport:
-    """Probe, judge, and run the stdlib tiers; a crash or hang anywhere becomes a failed check."""
+    """Probe, judge, and run the stdlib tiers; a crash or hang anywhere becomes a failed check,
+    and so does an unexpected exception while judging (the report still completes)."""
     watch = console.Stopwatch()
-    with open_place(target) as place:
-        observation = gather(place, target, behaviour=behaviour)
-        checks = list(evaluate(observation, expect))
-        facts = observation.facts
-        for tier in tiers:
-            checks.append(
-                stdlib_tests.run_tier(
-                    place,
-                    target,
-                    tier,
-                    jobs=int(facts.get("cores", 1)),
-                    has_tests=bool(facts.get("test_package")),
-                    junit_out=None if junit_dir is None else junit_dir / f"stdlib-{tier}.junit.xml",
-                )
-            )
+    observation: Observation | None = None
+    try:
+        with open_place(target) as place:
+            observation = gather(place, target, behaviour=behaviour)
+            checks = [
+                *evaluate(observation, expect),
+                *_tiers(place, target, observation, tiers, junit_dir),
+            ]
+    except Exception as error:  # a bug or an answer nobody foresaw: this report fails, others go on
+        checks = [_unexpected(error)]
     return VerifyReport(
         target=target.label,
         expectation=expect,
         checks=tuple(checks),
         seconds=watch.seconds,
-        observation=observation.to_json(),
+        observation={} if observation is None else observation.to_json(),
+    )
+
+
+def _tiers(
+    place: Place,
+    target: Target,
+    observation: Observation,
+    tiers: Sequence[Tier],
+    junit_dir: Path | None,
+) -> list[Check]:
+    facts = observation.facts
+    if observation.hung is not None:
+        why = f"not run: the interpreter hung in section {observation.hung}"
+        return [
+            make(stdlib_tests.check_name(tier), stdlib_tests.GROUP, "runs", why, False)
+            for tier in tiers
+        ]
+    return [
+        stdlib_tests.run_tier(
+            place,
+            target,
+            tier,
+            jobs=int(facts.get("cores", 1)),
+            has_tests=bool(facts.get("test_package")),
+            junit_out=None if junit_dir is None else junit_dir / f"stdlib-{tier}.junit.xml",
+        )
+        for tier in tiers
+    ]
+
+
+def _unexpected(error: Exception) -> Check:
+    console.detail("".join(traceback.format_exception(error)))
+    observed = f"{type(error).__name__}: {error}"
+    return make(
+        "verification",
+        "identity",
+        "completes",
+        observed,
+        False,
+        "a bug in cpmatrix's verifier or an answer it did not foresee; the traceback is in the log",
     )
 
 

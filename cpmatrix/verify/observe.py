@@ -56,6 +56,8 @@ class Observation:
     toggled: dict[str, dict[str, Any]]
     behaviour: dict[str, dict[str, Any]]
     runs: list[dict[str, Any]] = field(default_factory=list)
+    hung: str | None = None
+    """The section in which the interpreter hung (no later section ran), or None."""
 
     @property
     def plain(self) -> dict[str, Any]:
@@ -76,6 +78,7 @@ class Observation:
             "toggled": self.toggled,
             "behaviour": self.behaviour,
             "runs": self.runs,
+            "hung": self.hung,
         }
 
     @classmethod
@@ -86,6 +89,7 @@ class Observation:
             toggled=dict(data["toggled"]),
             behaviour=dict(data["behaviour"]),
             runs=list(data.get("runs", [])),
+            hung=data.get("hung"),
         )
 
     @classmethod
@@ -101,7 +105,11 @@ def _all_expected_modules() -> list[str]:
 
 
 class Prober:
-    """Runs probe sections for one target in one place."""
+    """Runs probe sections for one target in one place.
+
+    After the first section that times out the interpreter is taken to hang: every later
+    section is recorded as not run, naming that section, instead of waiting out its own timeout.
+    """
 
     def __init__(self, place: Place, target: Target) -> None:
         self.place = place
@@ -111,11 +119,14 @@ class Prober:
             "behaviour": place.put("cpmatrix_behaviour.py", behaviour_script.source().encode()),
         }
         self.runs: list[dict[str, Any]] = []
+        self.hung: str | None = None
 
     def section(
         self, name: str, *args: str, env: dict[str, str] | None = None, isolated: bool = True
     ) -> dict[str, Any]:
         """One probe section; ``isolated=False`` lets PYTHON_* variables through (-s only)."""
+        if self.hung is not None:
+            return {"error": f"not run: the interpreter hung in section {self.hung}"}
         flags = ["-I"] if isolated else ["-s"]
         script = self.scripts["behaviour" if name in BEHAVIOUR_SECTIONS else "probe"]
         argv = [self.target.interpreter, *flags, script, name, *args]
@@ -123,13 +134,29 @@ class Prober:
         record: dict[str, Any] = {"section": name, "args": list(args), "env": env or {}}
         record.update(exit=ran.exit_code, timed_out=ran.timed_out, seconds=round(ran.seconds, 2))
         self.runs.append(record)
-        return _parse(ran.output, ran.exit_code, ran.timed_out, SECTION_TIMEOUTS[name])
+        if ran.timed_out:
+            self.hung = name
+        return _parse(ran.output, ran.exit_code, ran.timed_out, SECTION_TIMEOUTS[name], name)
+
+    def runtime(self, env: dict[str, str] | None = None) -> dict[str, Any]:
+        """The run-time state; measured once more when its JIT evidence errored."""
+        state = self.section("runtime", env=env, isolated=False)
+        if "error" not in state and _errored(state):
+            state = {**self.section("runtime", env=env, isolated=False), "remeasured": True}
+        return state
 
 
-def _parse(output: str, exit_code: int, timed_out: bool, timeout: float) -> dict[str, Any]:
+def _errored(state: dict[str, Any]) -> bool:
+    return any(isinstance(v, str) and v.startswith("error") for v in state.values())
+
+
+def _parse(
+    output: str, exit_code: int, timed_out: bool, timeout: float, section: str
+) -> dict[str, Any]:
     lines = [line for line in output.strip().splitlines() if line.startswith("{")]
     if timed_out:
-        return {"error": f"timed out after {timeout:g}s", "output_tail": output[-800:]}
+        why = f"timed out after {timeout:g}s in section {section}"
+        return {"error": why, "output_tail": output[-800:]}
     if exit_code != 0 or not lines:
         return {"error": f"probe exited {exit_code}", "output_tail": output[-800:]}
     try:
@@ -146,8 +173,8 @@ def gather(place: Place, target: Target, *, behaviour: bool = True) -> Observati
     facts = prober.section("facts", "--modules", ",".join(_all_expected_modules()))
     toggled: dict[str, dict[str, Any]] = {}
     for toggle in ENV_TOGGLES:
-        toggled[toggle_key(toggle)] = prober.section("runtime", env=dict([toggle]), isolated=False)
-    toggled["plain (-s, no PYTHON_*)"] = prober.section("runtime", isolated=False)
+        toggled[toggle_key(toggle)] = prober.runtime(env=dict([toggle]))
+    toggled[PLAIN_RUN] = prober.runtime()
     found: dict[str, dict[str, Any]] = {}
     if behaviour and "error" not in facts:
         cores = int(facts.get("cores", 1))
@@ -165,5 +192,10 @@ def gather(place: Place, target: Target, *, behaviour: bool = True) -> Observati
                 case _:
                     found[name] = prober.section(name)
     return Observation(
-        target=target.label, facts=facts, toggled=toggled, behaviour=found, runs=prober.runs
+        target=target.label,
+        facts=facts,
+        toggled=toggled,
+        behaviour=found,
+        runs=prober.runs,
+        hung=prober.hung,
     )

@@ -73,9 +73,14 @@ def host_glibc() -> tuple[int, ...] | None:
 
 
 def needed_glibc(interpreter: Path) -> tuple[int, ...] | None:
-    """The highest GLIBC symbol version the interpreter (and its libpython) asks for."""
+    """The highest GLIBC symbol version the interpreter (and its libpython) asks for.
+
+    A launcher (a shell script, a version manager's shim) is no ELF file: then every binary
+    beside it counts, since one of them is what it starts."""
     real = interpreter.resolve()
     files = [real, *sorted(real.parent.parent.glob("lib/libpython*.so*"))]
+    if elfinfo.read(real) is None:
+        files += sorted(p for p in real.parent.iterdir() if p != real)
     found = elfinfo.requirements(real.parent.parent, [f for f in files if f.is_file()])
     if found.min_glibc is None:
         return None

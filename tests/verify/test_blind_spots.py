@@ -4,13 +4,19 @@ of real interpreters with exactly one thing changed (the fault under test)."""
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cpmatrix import verify
 from cpmatrix.verify import evaluate, probe
-from cpmatrix.verify.observe import PLAIN_RUN, Observation
+from cpmatrix.verify.observe import ENV_TOGGLES, PLAIN_RUN, SECTION_TIMEOUTS, Observation
 from cpmatrix.verify.report import Check
+from cpmatrix.verify.runner import Target, needed_glibc
 
 from .test_checks import CELL, DEBIAN, expectation, load
 
@@ -115,3 +121,85 @@ def test_without_python_jit_is_judged_on_the_plain_run_the_user_gets() -> None:
 
     observation = changed(CELL.format("jit"), launcher_turns_it_off)
     assert check(observation, "jit", "jit: without PYTHON_JIT", "3.13.5").status == "fail"
+
+
+# -- issue 15: a hung interpreter is given up on after the first timeout ----------------------
+
+
+def fake_interpreter(directory: Path, body: str) -> Path:
+    """A real executable standing in for an interpreter (a shell script, like a launcher)."""
+    path = directory / "bin" / "python3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_hung_interpreter_is_given_up_on_after_the_first_timeout_with_the_section_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in SECTION_TIMEOUTS:
+        monkeypatch.setitem(SECTION_TIMEOUTS, name, 1)
+    hung = fake_interpreter(tmp_path, "exec sleep 600")
+    report = verify.run(Target(interpreter=str(hung)), expectation("jit"), tiers=("smoke",))
+    runs = report.observation["runs"]
+    assert [run["section"] for run in runs] == ["facts"]
+    assert runs[0]["timed_out"]
+    assert report.failed and all("facts" in c.observed for c in report.failed)
+    assert "stdlib tests (smoke)" in {c.name for c in report.failed}
+
+
+# -- item 8: an unexpected exception is that cell's failure, not a traceback ----------------
+
+
+def test_an_unexpected_exception_while_judging_becomes_a_failed_check(tmp_path: Path) -> None:
+    odd = fake_interpreter(tmp_path, """echo '{"version_info": [3, "x", 1]}'""")
+    report = verify.run(Target(interpreter=str(odd)), expectation("default"), tiers=())
+    assert not report.passed
+    (failure,) = report.failed
+    assert failure.name == "verification" and "ValueError" in failure.observed
+
+
+def test_the_pipeline_step_turns_that_failure_into_verification_failed(tmp_path: Path) -> None:
+    from cpmatrix import matrixfile
+    from cpmatrix.errors import VerificationFailed
+    from cpmatrix.layout import CellPaths
+
+    cell = matrixfile.load().cell(python="3.13", variant="default", platform="linux-x86_64")
+    paths = CellPaths.of(cell.id, tmp_path)
+    fake_interpreter(paths.install, """echo '{"version_info": [3, "x", 1]}'""")
+    (paths.install / "bin" / "python3").rename(paths.install / "bin" / "python3.13")
+    with pytest.raises(VerificationFailed, match="verification"):
+        verify.verify_built_cell(cell, paths, tiers=())
+
+
+# -- item 11: a launcher's tree is judged by the ELF files in it ------------------------------
+
+
+def test_the_glibc_a_launcher_needs_is_read_from_the_binaries_in_its_tree(tmp_path: Path) -> None:
+    real = Path(os.path.realpath(sys.executable))
+    tree = tmp_path / "tree"
+    (tree / "bin").mkdir(parents=True)
+    shutil.copy2(real, tree / "bin" / "python3.13-real")
+    launcher = fake_interpreter(tree, 'exec "$(dirname "$0")/python3.13-real" "$@"')
+    wanted = needed_glibc(tree / "bin" / "python3.13-real")
+    assert wanted is not None
+    assert needed_glibc(launcher) == wanted
+
+
+def test_run_time_evidence_that_errored_is_measured_again(tmp_path: Path) -> None:
+    """The first answer of each run-time section errors, the second does not."""
+    once = f"{tmp_path}/once-$PYTHON_JIT-$PYTHON_GIL-$PYTHON_DISABLE_REMOTE_DEBUG"
+    flaky = fake_interpreter(
+        tmp_path,
+        f"""case "$3" in
+runtime) if [ -e {once} ]; then echo '{{"sys._jit.is_enabled()": true}}'
+         else touch {once}; echo '{{"sys._jit.is_enabled()": "error: X"}}'; fi;;
+*) echo '{{"version_info": [3, 14, 0]}}';;
+esac""",
+    )
+    observation = verify.observe_target(Target(interpreter=str(flaky)), behaviour=False)
+    assert observation.plain == {"sys._jit.is_enabled()": True, "remeasured": True}
+    assert [run["section"] for run in observation.runs].count("runtime") == 2 * (
+        len(ENV_TOGGLES) + 1
+    )
