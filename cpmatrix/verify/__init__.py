@@ -8,9 +8,11 @@ judged against many expectations.
 
 from __future__ import annotations
 
+import json
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from cpmatrix import console, layout
 from cpmatrix.errors import VerificationFailed
@@ -57,14 +59,20 @@ def run(
     tiers: Sequence[Tier] = ("smoke",),
     behaviour: bool = True,
     junit_dir: Path | None = None,
+    recorded: Mapping[str, Any] | None = None,
 ) -> VerifyReport:
     """Probe, judge, and run the stdlib tiers; a crash or hang anywhere becomes a failed check,
-    and so does an unexpected exception while judging (the report still completes)."""
+    and so does an unexpected exception while judging (the report still completes).
+
+    ``recorded`` is evidence taken at build time that stripping removes (the build record's
+    ``binary`` entry, see :mod:`.binary`); the observation carries it as ``facts["recorded"]``."""
     watch = console.Stopwatch()
     observation: Observation | None = None
     try:
         with open_place(target) as place:
             observation = gather(place, target, behaviour=behaviour)
+            if recorded:
+                observation.facts["recorded"] = dict(recorded)
             checks = [
                 *evaluate(observation, expect),
                 *_tiers(place, target, observation, tiers, junit_dir),
@@ -127,9 +135,24 @@ def verify_cell(
     name = layout.posix_executable_name(cell.version, cell.features, cell.profile)
     interpreter = paths.install / "bin" / name
     target = local_target(interpreter, where=where, description=f"{cell.id} ({interpreter})")
-    report = run(target, Expectation.of_cell(cell), tiers=tiers, junit_dir=paths.dir)
+    report = run(
+        target,
+        Expectation.of_cell(cell),
+        tiers=tiers,
+        junit_dir=paths.dir,
+        recorded=recorded_evidence(paths.record),
+    )
     report.write(paths)
     return report
+
+
+def recorded_evidence(record: Path) -> dict[str, Any]:
+    """The build record's ``binary`` entry (:func:`.binary.evidence` of the unstripped files)."""
+    try:
+        found = json.loads(record.read_text(encoding="utf-8")).get("binary")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return dict(found) if isinstance(found, dict) else {}
 
 
 PIPELINE_TIERS: tuple[Tier, ...] = ("smoke",)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cpmatrix import features as fx
-from cpmatrix.features import Feature, Version, proofs
+from cpmatrix.features import Feature, Version, proofs, tailcall_macro
 from cpmatrix.features.proofs import UNSET, Unset
 from cpmatrix.verify.jitchecks import jit_checks
 from cpmatrix.verify.observe import Observation, toggle_key
@@ -219,11 +219,58 @@ def threads_check(found: dict[str, Any] | None, has: bool) -> Check:
     return make(name, group, expected, observed, False, detail)
 
 
+TAILCALL_FUNCTIONS_MIN = 100
+"""A tail-call interpreter has one ``_TAIL_CALL_*`` function per instruction and label (over 200
+in 3.14); any other interpreter has none."""
+
+
 def tailcall(facts: dict[str, Any], version: Version, expect: Expectation) -> list[Check]:
-    check = config_check(
-        Feature.TAILCALL, "tailcall", facts, version, Feature.TAILCALL in expect.features
+    group, has = "tailcall", Feature.TAILCALL in expect.features
+    check = config_check(Feature.TAILCALL, group, facts, version, has)
+    checks = [check] if check else []
+    checks.append(pyconfig_agrees(facts, tailcall_macro(version), group))
+    checks.append(tailcall_functions_check(facts, has))
+    return checks
+
+
+def pyconfig_agrees(facts: dict[str, Any], variable: str, group: str) -> Check:
+    """sysconfig and the installed pyconfig.h must say the same (both unset, or equal)."""
+    name = f"{group}: pyconfig.h {variable} agrees with sysconfig"
+    found = facts.get("pyconfig_h", ABSENT)
+    header = found.get("values", {}).get(variable, ABSENT) if isinstance(found, dict) else ABSENT
+    if isinstance(found, dict) and "error" in found:
+        return make(name, group, "readable", found["error"], False, str(found.get("path")))
+    config = facts.get("config_vars", {}).get(variable, ABSENT)
+    same = (_unset(header) and _unset(config)) or header == config
+    return make(
+        name, group, "the same", f"pyconfig.h {show(header)}, sysconfig {show(config)}", same
     )
-    return [check] if check else []
+
+
+def tailcall_functions_check(facts: dict[str, Any], has: bool) -> Check:
+    """``_TAIL_CALL_*`` functions in the interpreter's symbol table, or as recorded at build
+    time when the binaries are stripped."""
+    name, group = "tailcall: one function per instruction in the binary", "tailcall"
+    found = facts.get("binary", {})
+    count = found.get("tail_call_functions") if isinstance(found, dict) else None
+    where = "symbol table"
+    if count is None:
+        count = facts.get("recorded", {}).get("tail_call_functions")
+        where = "build record"
+    expected = (
+        f">= {TAILCALL_FUNCTIONS_MIN} _TAIL_CALL_* functions" if has else "no _TAIL_CALL_* function"
+    )
+    if isinstance(found, dict) and "error" in found:
+        return failed_section(name, group, found)
+    if not isinstance(count, int):
+        if has:
+            why = "stripped binaries and no build record of their symbols: nothing proves it"
+            return make(name, group, expected, "no symbol table", False, why)
+        return skip(name, group, "stripped binaries, no build record: the build strings decide")
+    ok = count >= TAILCALL_FUNCTIONS_MIN if has else count == 0
+    return make(
+        name, group, expected, f"{count} (from the {where})", ok, show(found.get("files", ""))
+    )
 
 
 def remote_debug(observation: Observation, version: Version, expect: Expectation) -> list[Check]:

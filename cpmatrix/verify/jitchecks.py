@@ -12,9 +12,10 @@ from cpmatrix import features as fx
 from cpmatrix.features import Version, proofs
 from cpmatrix.verify.observe import Observation, toggle_key
 from cpmatrix.verify.report import Check, Expectation
-from cpmatrix.verify.verdicts import ABSENT, is_absent, make, show
+from cpmatrix.verify.verdicts import ABSENT, is_absent, make, show, skip
 
 GROUP = "jit"
+MACHINE_CODE_EVIDENCE = "hot_loop.executable_anonymous_bytes"
 HOT_LOOP_ACTIVE_MIN = 0.5
 """With JIT machine code on, ``is_active()`` is True on at least this share of a hot loop's
 iterations (measured 0.74-0.96 on Debian's 3.14/3.15 with PYTHON_JIT=1; exactly 0 when off)."""
@@ -46,7 +47,30 @@ def jit_checks(observation: Observation, version: Version, expect: Expectation) 
     )
     for label, state, on in runs:
         checks.append(activity_check(f"{GROUP}: {label}", state, on, proof.machine_code, modern))
+        code = machine_code_check(
+            f"{GROUP}: {label}: JIT code in memory", state, on and proof.machine_code
+        )
+        if code is not None:
+            checks.append(code)
     return checks
+
+
+def machine_code_check(name: str, state: dict[str, Any], wanted: bool) -> Check | None:
+    """Executable anonymous memory after the hot loops: JIT-compiled code must live in such a
+    mapping; the tier-2 interpreter and the plain interpreter never make one (3.13.5 builds
+    and Debian's 3.14 / 3.15 measured). None when the section itself failed (judged above)."""
+    if "error" in state:
+        return None
+    found = state.get(MACHINE_CODE_EVIDENCE)
+    if not isinstance(found, dict) or is_absent(found):
+        return skip(name, GROUP, "no machine-code evidence recorded")
+    before, after = found.get("before"), found.get("after")
+    if not isinstance(before, int) or not isinstance(after, int):
+        return skip(name, GROUP, f"/proc/self/maps is not readable here ({show(after)})")
+    grown = after - before
+    expected = "new executable anonymous memory" if wanted else "no new executable anonymous memory"
+    observed = f"{grown} bytes ({before} -> {after})"
+    return make(name, GROUP, expected, observed, (grown > 0) == wanted)
 
 
 def _toggled(observation: Observation, value: str) -> dict[str, Any]:

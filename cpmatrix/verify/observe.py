@@ -16,7 +16,7 @@ from typing import Any
 from cpmatrix import console
 from cpmatrix.features import Version, proofs
 from cpmatrix.verify import behaviour as behaviour_script
-from cpmatrix.verify import probe
+from cpmatrix.verify import binary, probe
 from cpmatrix.verify.runner import Place, Target
 
 ENV_TOGGLES: tuple[tuple[str, str], ...] = tuple(
@@ -29,6 +29,7 @@ ENV_TOGGLES: tuple[tuple[str, str], ...] = tuple(
 
 SECTION_TIMEOUTS: dict[str, float] = {
     "facts": 180,
+    "binary": 120,
     "runtime": 120,
     "threads": 240,
     "remote": 120,
@@ -117,6 +118,7 @@ class Prober:
         self.scripts = {
             "probe": place.put("cpmatrix_probe.py", probe.source().encode()),
             "behaviour": place.put("cpmatrix_behaviour.py", behaviour_script.source().encode()),
+            "binary": place.put("cpmatrix_binary.py", binary.source().encode()),
         }
         self.runs: list[dict[str, Any]] = []
         self.hung: str | None = None
@@ -128,7 +130,7 @@ class Prober:
         if self.hung is not None:
             return {"error": f"not run: the interpreter hung in section {self.hung}"}
         flags = ["-I"] if isolated else ["-s"]
-        script = self.scripts["behaviour" if name in BEHAVIOUR_SECTIONS else "probe"]
+        script = self.scripts[_script(name)]
         argv = [self.target.interpreter, *flags, script, name, *args]
         ran = self.place.run(argv, env=env, timeout=SECTION_TIMEOUTS[name])
         record: dict[str, Any] = {"section": name, "args": list(args), "env": env or {}}
@@ -144,6 +146,12 @@ class Prober:
         if "error" not in state and _errored(state):
             state = {**self.section("runtime", env=env, isolated=False), "remeasured": True}
         return state
+
+
+def _script(section: str) -> str:
+    if section in BEHAVIOUR_SECTIONS:
+        return "behaviour"
+    return "binary" if section == "binary" else "probe"
 
 
 def _errored(state: dict[str, Any]) -> bool:
@@ -171,6 +179,8 @@ def gather(place: Place, target: Target, *, behaviour: bool = True) -> Observati
     prober = Prober(place, target)
     console.progress(f"verify: probing {target.label}")
     facts = prober.section("facts", "--modules", ",".join(_all_expected_modules()))
+    if "error" not in facts:
+        facts["binary"] = prober.section("binary")
     toggled: dict[str, dict[str, Any]] = {}
     for toggle in ENV_TOGGLES:
         toggled[toggle_key(toggle)] = prober.runtime(env=dict([toggle]))

@@ -74,6 +74,32 @@ def build_defines() -> dict[str, str]:
     return found
 
 
+def pyconfig_h() -> dict[str, Any]:
+    """The CONFIG_VARS as the installed ``pyconfig.h`` defines them: its value, 0 for a
+    ``/* #undef NAME */`` line, ABSENT when the file does not mention it. Read here because
+    ``sysconfig.parse_config_h`` skips names that start with ``_`` (3.15's
+    ``_Py_TAIL_CALL_INTERP``)."""
+    path = Path(sysconfig.get_config_h_filename())
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        return {"path": str(path), "error": f"{type(error).__name__}: {error}"}
+    found: dict[str, Any] = dict.fromkeys(CONFIG_VARS, ABSENT)
+    for line in text.splitlines():
+        words = line.replace("/*", " ").replace("*/", " ").split()
+        if len(words) >= 2 and words[0] in ("#define", "#undef") and words[1] in found:
+            value = words[2] if words[0] == "#define" and len(words) > 2 else "1"
+            found[words[1]] = 0 if words[0] == "#undef" else _number(value)
+    return {"path": str(path), "values": found}
+
+
+def _number(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def hot_loop_fraction() -> Any:
     """Share of 100,000 iterations in which ``sys._jit.is_active()`` is True (on the hot path)."""
     is_active = _attr(sys, "_jit.is_active")
@@ -113,6 +139,24 @@ def hot_loop_executors() -> Any:
     return count
 
 
+def executable_anonymous_bytes() -> Any:
+    """Bytes of executable memory mapped from no file (``/proc/self/maps``, Linux only).
+
+    JIT-compiled code needs such a mapping; the tier-2 interpreter and the plain interpreter
+    never create one (measured on 3.13.5 builds and Debian's 3.14 / 3.15)."""
+    try:
+        lines = Path("/proc/self/maps").read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return ABSENT
+    total = 0
+    for line in lines:
+        fields = line.split()
+        if len(fields) == 5 and "x" in fields[1]:  # no sixth field: no file, no [name]
+            start, _, end = fields[0].partition("-")
+            total += int(end, 16) - int(start, 16)
+    return total
+
+
 def optimizer_313() -> Any:
     """3.13's evidence of the JIT: ``_testinternalcapi.get_optimizer()`` (None when off)."""
     try:
@@ -128,6 +172,7 @@ def optimizer_313() -> Any:
 
 def runtime_state() -> dict[str, Any]:
     """Keys are the calls that were made, so feature proofs can name them."""
+    before = _call(executable_anonymous_bytes)
     state: dict[str, Any] = {
         "sys._is_gil_enabled()": _invoke(sys, "_is_gil_enabled"),
         "sys._jit.is_available()": _invoke(sys, "_jit.is_available"),
@@ -138,6 +183,10 @@ def runtime_state() -> dict[str, Any]:
         ),
         "hot_loop.is_active_fraction": _call(hot_loop_fraction),
         "hot_loop.executors": _call(hot_loop_executors),
+        "hot_loop.executable_anonymous_bytes": {
+            "before": before,
+            "after": _call(executable_anonymous_bytes),
+        },
         "env": {k: v for k, v in os.environ.items() if k.startswith("PYTHON")},
     }
     return state
@@ -217,6 +266,7 @@ def facts(modules: list[str]) -> dict[str, Any]:
         "abiflags": getattr(sys, "abiflags", ABSENT),
         "config_args": sysconfig.get_config_var("CONFIG_ARGS") or "",
         "config_vars": config,
+        "pyconfig_h": _call(pyconfig_h),
         "defines": build_defines(),
         "compiler": platform.python_compiler(),
         "executable": sys.executable,

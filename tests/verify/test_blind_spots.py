@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,71 @@ esac""",
     assert [run["section"] for run in observation.runs].count("runtime") == 2 * (
         len(ENV_TOGGLES) + 1
     )
+
+
+# -- item 1: the tail-call interpreter proven by the binary, not one build string ---------------
+
+TAILCALL_FUNCTIONS = "tailcall: one function per instruction in the binary"
+TAILCALL_HEADER = "tailcall: pyconfig.h _Py_TAIL_CALL_INTERP agrees with sysconfig"
+
+
+def tailcall_observation(
+    sysconfig: int, header: int, functions: int | None, recorded: int | None = None
+) -> Observation:
+    """Debian's 3.15 (a gcc build, no tail calls) with the tail-call evidence set as given."""
+
+    def edit(data: dict[str, Any]) -> None:
+        facts = data["facts"]
+        facts["config_vars"]["_Py_TAIL_CALL_INTERP"] = sysconfig
+        facts["pyconfig_h"] = {"path": "pyconfig.h", "values": {"_Py_TAIL_CALL_INTERP": header}}
+        facts["binary"] = {"files": {}, "tail_call_functions": functions}
+        if recorded is not None:
+            facts["recorded"] = {"tail_call_functions": recorded}
+
+    return changed(DEBIAN[1], edit)
+
+
+@pytest.mark.parametrize(
+    ("sysconfig", "header", "functions", "recorded", "claim", "failing"),
+    [
+        (1, 1, 231, None, "jit-off+tailcall", set()),
+        (1, 0, 231, None, "jit-off+tailcall", {TAILCALL_HEADER}),
+        (0, 1, 0, None, "jit-off", {TAILCALL_HEADER}),
+        (1, 1, 0, None, "jit-off+tailcall", {TAILCALL_FUNCTIONS}),
+        (0, 0, 231, None, "jit-off", {TAILCALL_FUNCTIONS}),
+        (1, 1, None, None, "jit-off+tailcall", {TAILCALL_FUNCTIONS}),
+        (1, 1, None, 231, "jit-off+tailcall", set()),
+        (0, 0, None, None, "jit-off", set()),
+    ],
+)
+def test_tailcall_needs_agreeing_build_strings_and_its_functions_in_the_binary(
+    sysconfig: int,
+    header: int,
+    functions: int | None,
+    recorded: int | None,
+    claim: str,
+    failing: set[str],
+) -> None:
+    observation = tailcall_observation(sysconfig, header, functions, recorded)
+    checks = evaluate(observation, expectation(claim))
+    assert {c.name for c in checks if c.group == "tailcall" and c.status == "fail"} == failing
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler to make real ELF files")
+def test_the_binary_reader_counts_tail_call_functions_in_a_real_elf_file(tmp_path: Path) -> None:
+    from cpmatrix.verify import binary
+
+    source = tmp_path / "interp.c"
+    source.write_text(
+        "static int _TAIL_CALL_LOAD_FAST(int x) { return x + 1; }\n"
+        "static int _TAIL_CALL_STORE_FAST(int x) { return x + 2; }\n"
+        "int (*table[2])(int) = {_TAIL_CALL_LOAD_FAST, _TAIL_CALL_STORE_FAST};\n"
+        "int main(void) { return table[0](1); }\n"
+    )
+    built = tmp_path / "interp"
+    subprocess.run(["cc", "-O2", "-o", str(built), str(source)], check=True)
+    assert binary.tail_call_functions(built.read_bytes()) == 2
+    subprocess.run(["strip", str(built)], check=True)
+    assert binary.tail_call_functions(built.read_bytes()) is None
+    host = binary.evidence(binary.interpreter_files())
+    assert host["tail_call_functions"] in (0, None)  # this host's python has no tail calls

@@ -24,6 +24,7 @@ from .test_checks import (
     FREETHREADED,
     JIT_ABSENT,
     REMOTE_DEBUG_ON,
+    TAILCALL_ABSENT,
     THREADS,
     expectation,
     expected_failures,
@@ -105,7 +106,7 @@ DEBIAN_CLAIMS = {
     "default": JIT_ABSENT,
     "jit": {"jit: build defines (PY_CORE_CFLAGS)", "jit: CONFIG_ARGS", "jit: without PYTHON_JIT"},
     "freethreaded": JIT_ABSENT | FREETHREADED,
-    "tailcall": JIT_ABSENT | {"tailcall: sysconfig {macro}"},
+    "tailcall": JIT_ABSENT | TAILCALL_ABSENT,
     "noremotedebug": JIT_ABSENT | REMOTE_DEBUG_ON,
 }
 
