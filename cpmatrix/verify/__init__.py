@@ -132,8 +132,9 @@ def verify_cell(
     cell: Cell, paths: CellPaths, *, tiers: Sequence[Tier] = ("smoke",), where: Where = "auto"
 ) -> VerifyReport:
     """Verify a built cell's install tree and write verify.json + JUnit beside it."""
-    name = layout.posix_executable_name(cell.version, cell.features, cell.profile)
-    interpreter = paths.install / "bin" / name
+    interpreter = paths.install / layout.interpreter_in_tree(
+        cell.version, cell.features, cell.profile, cell.platform.os
+    )
     target = local_target(interpreter, where=where, description=f"{cell.id} ({interpreter})")
     report = run(
         target,
@@ -147,12 +148,18 @@ def verify_cell(
 
 
 def recorded_evidence(record: Path) -> dict[str, Any]:
-    """The build record's ``binary`` entry (:func:`.binary.evidence` of the unstripped files)."""
+    """What the build record keeps that the install tree may not show: its ``binary`` entry
+    (:func:`.binary.evidence` of the unstripped files) and Windows' ``buildbat`` command."""
     try:
-        found = json.loads(record.read_text(encoding="utf-8")).get("binary")
-    except (OSError, ValueError, AttributeError):
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return {}
-    return dict(found) if isinstance(found, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    found = dict(data["binary"]) if isinstance(data.get("binary"), dict) else {}
+    if isinstance(data.get("buildbat"), list):
+        found["buildbat"] = [str(word) for word in data["buildbat"]]
+    return found
 
 
 PIPELINE_TIERS: tuple[Tier, ...] = ("smoke",)

@@ -58,7 +58,37 @@ def evaluate(observation: Observation, expect: Expectation) -> tuple[Check, ...]
         *jit_checks(observation, version, expect),
         *tailcall(facts, version, expect),
         *remote_debug(observation, version, expect),
+        *buildbat_checks(facts, expect),
     )
+
+
+def on_windows(facts: dict[str, Any]) -> bool:
+    """Read from the interpreter (``sysconfig.get_platform()``: win-amd64, win-arm64)."""
+    return str(facts.get("platform", "")).startswith("win")
+
+
+def buildbat_checks(facts: dict[str, Any], expect: Expectation) -> list[Check]:
+    """On Windows the build record's ``build.bat`` switches stand in for CONFIG_ARGS and the
+    sysconfig variables Windows does not have: a build string, the weakest evidence, used only
+    where CPython exposes nothing else (see proofs.WINDOWS_SYSCONFIG)."""
+    if not on_windows(facts):
+        return []
+    recorded = facts.get("recorded", {}).get("buildbat")
+    checks = []
+    for feature in Feature:
+        switch, has = proofs.buildbat_switch(feature), feature in expect.features
+        name = f"{feature}: build.bat {switch} (build record)"
+        if not isinstance(recorded, list):
+            checks.append(
+                make(name, str(feature), "a build record", "none", False if has else None)
+            )
+            continue
+        present = switch in recorded
+        shown = "given" if present else "not given"
+        checks.append(
+            make(name, str(feature), "given" if has else "not given", shown, present == has)
+        )
+    return checks
 
 
 def identity(facts: dict[str, Any], version: Version, expect: Expectation) -> list[Check]:
@@ -92,6 +122,10 @@ def identity(facts: dict[str, Any], version: Version, expect: Expectation) -> li
     flags = facts.get("abiflags", ABSENT)
     py_debug = facts.get("config_vars", {}).get("Py_DEBUG")
     observed = f"Py_DEBUG={show(py_debug)}, abiflags={show(flags)!r}"
+    if is_absent(py_debug) and on_windows(facts):  # Py_DEBUG reaches Windows sysconfig late
+        suffix = str(facts.get("config_vars", {}).get("EXT_SUFFIX", ""))
+        py_debug = 1 if suffix.startswith("_d.") else 0
+        observed += f", EXT_SUFFIX={suffix}"
     ok = (py_debug == 1) == debug
     if isinstance(flags, str):
         ok = ok and ("d" in flags) == debug
@@ -124,6 +158,12 @@ def config_check(
     proof = proofs.config_proof(feature, version)
     if proof is None:
         return None
+    if on_windows(facts) and proof.variable not in proofs.WINDOWS_SYSCONFIG:
+        return skip(
+            f"{group}: sysconfig {proof.variable}",
+            group,
+            "Windows sysconfig has no such variable: the build.bat switch and run time decide",
+        )
     value = facts.get("config_vars", {}).get(proof.variable, ABSENT)
     wanted = proof.with_feature if has else proof.without_feature
     return make(
@@ -228,18 +268,24 @@ def tailcall(facts: dict[str, Any], version: Version, expect: Expectation) -> li
     group, has = "tailcall", Feature.TAILCALL in expect.features
     check = config_check(Feature.TAILCALL, group, facts, version, has)
     checks = [check] if check else []
-    checks.append(pyconfig_agrees(facts, tailcall_macro(version), group))
+    if on_windows(facts):
+        why = "PC/pyconfig.h has no tail-call macro and PE symbols live in the PDB"
+        return [*checks, skip(f"{group}: binary and pyconfig.h", group, why)]
+    checks.append(pyconfig_agrees(facts, tailcall_macro(version), group, has))
     checks.append(tailcall_functions_check(facts, has))
     return checks
 
 
-def pyconfig_agrees(facts: dict[str, Any], variable: str, group: str) -> Check:
+def pyconfig_agrees(facts: dict[str, Any], variable: str, group: str, has: bool) -> Check:
     """sysconfig and the installed pyconfig.h must say the same (both unset, or equal)."""
     name = f"{group}: pyconfig.h {variable} agrees with sysconfig"
     found = facts.get("pyconfig_h", ABSENT)
     header = found.get("values", {}).get(variable, ABSENT) if isinstance(found, dict) else ABSENT
     if isinstance(found, dict) and "error" in found:
-        return make(name, group, "readable", found["error"], False, str(found.get("path")))
+        where = f"{found.get('path')}: {found['error']}"
+        if has:
+            return make(name, group, "readable", "no pyconfig.h", False, where)
+        return skip(name, group, f"no pyconfig.h installed (a -dev package ships it); {where}")
     config = facts.get("config_vars", {}).get(variable, ABSENT)
     same = (_unset(header) and _unset(config)) or header == config
     return make(

@@ -8,6 +8,7 @@ others still run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,19 @@ PLAIN_RUN = "plain (-s, no PYTHON_*)"
 """The run-time state as the user gets it: the interpreter as given (a launcher included, with
 whatever it sets), ``-s`` only, and no PYTHON_* variable from cpmatrix. The ``facts`` section
 runs with ``-I``, which ignores the PYTHON_* a launcher sets, so it never judges run-time state."""
+
+
+PROBE_SCRIPTS = (probe, behaviour_script, binary)
+"""The self-contained scripts that run inside the interpreter under test."""
+
+
+def probe_digest() -> str:
+    """sha256 of the probe scripts: every recording in tests/data/probes carries the digest of
+    the probe that made it, so a changed probe with stale recordings fails a fast test."""
+    digest = hashlib.sha256()
+    for script in PROBE_SCRIPTS:
+        digest.update(script.source().encode())
+    return digest.hexdigest()
 
 
 def toggle_key(toggle: tuple[str, str]) -> str:

@@ -132,19 +132,23 @@ class HostPlace:
     ) -> Completed:
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
         started = time.monotonic()
-        process = subprocess.Popen(
-            list(argv),
-            env={**clean, **(env or {})},
-            cwd=self.scratch,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        try:
+            process = subprocess.Popen(
+                list(argv),
+                env={**clean, **(env or {})},
+                cwd=self.scratch,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as error:  # not executable here (a python.exe on Linux, a bad #! line)
+            why = f"cannot start {argv[0]}: {type(error).__name__}: {error}"
+            return Completed(exit_code=126, output=why, timed_out=False, seconds=0.0)
         try:
             output, _ = process.communicate(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            _kill_tree(process)
             output, _ = process.communicate()
             timed_out = True
         return Completed(
@@ -164,6 +168,15 @@ class HostPlace:
             return Path(path).read_bytes()
         except OSError:
             return None
+
+
+def _kill_tree(process: subprocess.Popen[bytes]) -> None:
+    """Its whole process group on POSIX (start_new_session made one); Windows has no killpg."""
+    killpg = getattr(os, "killpg", None)
+    if killpg is None:
+        process.kill()
+    else:
+        killpg(process.pid, signal.SIGKILL)
 
 
 class ContainerPlace:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from cpmatrix.features import Feature, Version, proofs
 from cpmatrix.verify import behaviour, probe
-from cpmatrix.verify.observe import ENV_TOGGLES
+from cpmatrix.verify.observe import ENV_TOGGLES, probe_digest
+
+PROBES = Path(__file__).parent.parent / "data" / "probes"
 
 
 def test_every_proof_is_something_the_probe_records() -> None:
@@ -113,3 +115,14 @@ def test_relocation_reads_the_mapped_files_after_importing_the_extension_modules
     mapped = json.loads(done.stdout.strip().splitlines()[-1])["mapped_from_old"]
     ssl_module = importlib.import_module("_ssl").__file__
     assert ssl_module is not None and os.path.realpath(ssl_module) in mapped
+
+
+def test_every_recording_was_made_by_the_probe_as_it_is_now() -> None:
+    """A changed probe needs its recordings re-made (scripts/record_probes.py); otherwise the
+    fast tests would judge answers the probe no longer gives."""
+    stale = {
+        path.name: data.get("probe_sha256")
+        for path in sorted(PROBES.glob("*.json"))
+        if (data := json.loads(path.read_text())).get("probe_sha256") != probe_digest()
+    }
+    assert not stale, f"re-record with scripts/record_probes.py: {stale}"
