@@ -1,4 +1,4 @@
-"""Verification of real interpreters: the three real 3.13.5 builds against each other's
+"""Verification of real interpreters: the five real 3.13.5 builds against each other's
 claims, Debian unstable's 3.14 / 3.15 through the real ``invoke verify --image``, the smoke
 tier on a real build, and the faults (no ptrace rights, a hang, a crash)."""
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cpmatrix import verify
+from cpmatrix import layout, verify
 from cpmatrix.verify import probe
 from cpmatrix.verify.observe import SECTION_TIMEOUTS, Observation
 from cpmatrix.verify.report import Expectation
@@ -21,8 +21,10 @@ from cpmatrix.verify.request import DEBIAN_UNSTABLE_PACKAGES
 from cpmatrix.verify.runner import Target, local_target
 
 from .test_checks import (
+    BUILT,
     FREETHREADED,
     JIT_ABSENT,
+    JIT_NOT_ON_BY_DEFAULT,
     REMOTE_DEBUG_ON,
     TAILCALL_ABSENT,
     THREADS,
@@ -32,7 +34,7 @@ from .test_checks import (
 )
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
-VARIANTS = ("default", "freethreaded", "jit")
+VARIANTS = BUILT
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +51,9 @@ def built_observations(built_cells: dict[str, Any]) -> dict[str, Observation]:
     for name in VARIANTS:
         built = built_cells[name]
         cell, paths = built.cell, built.paths
-        exe = paths.install / "bin" / f"python3.13{'t' if name == 'freethreaded' else ''}"
+        exe = paths.install / layout.interpreter_in_tree(
+            cell.version, cell.features, cell.profile, cell.platform.os
+        )
         found[name] = verify.observe_target(local_target(exe, description=cell.id))
     return found
 
@@ -104,7 +108,7 @@ def invoke_verify(
 DEBIAN_CLAIMS = {
     "jit-off": set(),
     "default": JIT_ABSENT,
-    "jit": {"jit: build defines (PY_CORE_CFLAGS)", "jit: CONFIG_ARGS", "jit: without PYTHON_JIT"},
+    "jit": JIT_NOT_ON_BY_DEFAULT,
     "freethreaded": JIT_ABSENT | FREETHREADED,
     "tailcall": JIT_ABSENT | TAILCALL_ABSENT,
     "noremotedebug": JIT_ABSENT | REMOTE_DEBUG_ON,
