@@ -10,6 +10,7 @@ from typing import Any
 
 from cpmatrix import features as fx
 from cpmatrix.features import Version, proofs
+from cpmatrix.verify.buildchecks import on_windows
 from cpmatrix.verify.observe import Observation, toggle_key
 from cpmatrix.verify.report import Check, Expectation
 from cpmatrix.verify.verdicts import ABSENT, is_absent, make, show, skip
@@ -25,7 +26,7 @@ def jit_checks(observation: Observation, version: Version, expect: Expectation) 
     mode = fx.jit_mode(expect.features)
     proof = proofs.JIT_PROOFS[mode]
     facts = observation.facts
-    if str(facts.get("platform", "")).startswith("win"):
+    if on_windows(facts):
         why = "Windows sysconfig has neither: the build.bat switch (build record) decides"
         checks = [skip(f"{GROUP}: build defines and CONFIG_ARGS", GROUP, why)]
     else:
