@@ -78,6 +78,8 @@ def needed_glibc(interpreter: Path) -> tuple[int, ...] | None:
     A launcher (a shell script, a version manager's shim) is no ELF file: then every binary
     beside it counts, since one of them is what it starts."""
     real = interpreter.resolve()
+    if not real.is_file():
+        return None  # nothing to read; starting it fails as a probe failure with the reason
     files = [real, *sorted(real.parent.parent.glob("lib/libpython*.so*"))]
     if elfinfo.read(real) is None:
         files += sorted(p for p in real.parent.iterdir() if p != real)

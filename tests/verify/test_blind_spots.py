@@ -272,3 +272,15 @@ def test_the_binary_reader_counts_tail_call_functions_in_a_real_elf_file(tmp_pat
     assert binary.tail_call_functions(built.read_bytes()) is None
     host = binary.evidence(binary.interpreter_files())
     assert host["tail_call_functions"] in (0, None)  # this host's python has no tail calls
+
+
+def test_a_cell_whose_interpreter_is_missing_fails_with_the_path_named(tmp_path: Path) -> None:
+    from cpmatrix import matrixfile
+    from cpmatrix.layout import CellPaths
+
+    cell = matrixfile.load().cell(python="3.13", variant="default", platform="linux-x86_64")
+    paths = CellPaths.of(cell.id, tmp_path)
+    (paths.install / "bin").mkdir(parents=True)
+    report = verify.verify_cell(cell, paths, tiers=())
+    (failure,) = report.failed
+    assert failure.name == "probe" and "python3.13" in failure.detail
