@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from cpmatrix import features as fx
-from cpmatrix.features import Feature, Profile, Version
+from cpmatrix.features import OS, Feature, Profile, Version
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,3 +104,14 @@ def windows_executable_name(
 def windows_dll_name(version: Version, features: frozenset[Feature], profile: Profile) -> str:
     """``python314.dll``, ``python314t_d.dll``: the interpreter's DLL beside the executable."""
     return f"python{version.major}{version.minor}{fx.windows_name_suffix(features, profile)}.dll"
+
+
+def interpreter_in_tree(
+    version: Version, features: frozenset[Feature], profile: Profile, os: OS
+) -> PurePosixPath:
+    """The interpreter inside an install tree (or an archive's top directory), the one answer
+    verify, manifest, bench and scripts use: ``bin/python3.13t`` from ``make install``;
+    ``python.exe`` / ``python3.14t.exe`` at the root of a PCbuild install."""
+    if os == "windows":
+        return PurePosixPath(windows_executable_name(version, features, profile))
+    return PurePosixPath("bin", posix_executable_name(version, features, profile))

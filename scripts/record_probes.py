@@ -4,7 +4,8 @@
                                                     # 3.13.5 cells built under build/
     python scripts/record_probes.py --build-root DIR
 
-Nothing in tests/data/probes is written by hand: every file is one real interpreter's answers.
+Nothing in tests/data/probes is written by hand: every file is one real interpreter's answers,
+stamped with the digest of the probe that gave them (``probe_sha256``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cpmatrix.builders.image import debian_image_with  # noqa: E402
 from cpmatrix.features import debian  # noqa: E402
 from cpmatrix.fileio import write_text_atomic  # noqa: E402
 from cpmatrix.verify import observe_target  # noqa: E402
+from cpmatrix.verify.observe import probe_digest  # noqa: E402
 from cpmatrix.verify.runner import Target, local_target  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "probes"
@@ -42,10 +44,8 @@ def targets(build_root: Path) -> dict[str, Target]:
     for variant in CELL_VARIANTS:
         cell = model.cell(python="3.13", variant=variant, platform="linux-x86_64")
         paths = layout.CellPaths.of(cell.id, build_root)
-        exe = (
-            paths.install
-            / "bin"
-            / layout.posix_executable_name(cell.version, cell.features, cell.profile)
+        exe = paths.install / layout.interpreter_in_tree(
+            cell.version, cell.features, cell.profile, cell.platform.os
         )
         if exe.is_file():
             found[cell.id] = local_target(exe, description=cell.id)
@@ -64,7 +64,8 @@ def main() -> int:
             continue
         observation = observe_target(target)
         path = OUT / f"{name}.json"
-        write_text_atomic(path, json.dumps(observation.to_json(), indent=1, sort_keys=True) + "\n")
+        stamped = {"probe_sha256": probe_digest(), **observation.to_json()}
+        write_text_atomic(path, json.dumps(stamped, indent=1, sort_keys=True) + "\n")
         console.info(f"recorded {path.relative_to(ROOT)}")
     return 0
 

@@ -1,9 +1,10 @@
-"""Shared, expensive things: the Docker engine check and the three real 3.13.5 builds."""
+"""Shared, expensive things: the Docker engine check and the five real 3.13.5 builds."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -43,7 +44,7 @@ def cpython_source() -> object:
     return prepare(matrixfile.load().python("3.13"))
 
 
-BUILT_VARIANTS = ("default", "freethreaded", "jit")
+BUILT_VARIANTS = ("default", "freethreaded", "jit", "jit-off", "jit-interpreter")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,16 +60,19 @@ class BuiltCell:
 def built_cells(
     docker_engine: None, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, BuiltCell]:
-    """default, freethreaded and jit of CPython 3.13.5 (linux-x86_64, release), built for real
-    in the builder image through the pipeline into a session build root. ccache in the user's
-    cache dir makes later sessions much quicker than the first."""
+    """default, freethreaded, jit, jit-off and jit-interpreter of CPython 3.13.5 (linux-x86_64,
+    release), built for real in the builder image through the pipeline into a session build
+    root, or into ``$CPMATRIX_TEST_BUILD_ROOT`` when set (cells already built there are reused,
+    as ``invoke build`` reuses them). ccache in the user's cache dir makes later sessions much
+    quicker than the first."""
     from cpmatrix import matrixfile, pipeline
 
     model = matrixfile.load()
     cells = [
         model.cell(python="3.13", variant=name, platform="linux-x86_64") for name in BUILT_VARIANTS
     ]
-    root = tmp_path_factory.mktemp("build-root")
+    kept = os.environ.get("CPMATRIX_TEST_BUILD_ROOT")
+    root = Path(kept) if kept else tmp_path_factory.mktemp("build-root")
     options = pipeline.Options(build_root=root, verify=False)
     outcomes = pipeline.run(cells, options)
     failed = [o for o in outcomes if o.status is not pipeline.Status.BUILT]

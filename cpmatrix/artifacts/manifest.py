@@ -34,9 +34,8 @@ def manifest_name(cell_id: str) -> str:
 
 def interpreter_path(cell: Cell) -> str:
     """The interpreter inside the archive, relative to its top directory."""
-    if cell.platform.os == "windows":
-        return layout.windows_executable_name(cell.version, cell.features, cell.profile)
-    return "bin/" + layout.posix_executable_name(cell.version, cell.features, cell.profile)
+    where = layout.interpreter_in_tree(cell.version, cell.features, cell.profile, cell.platform.os)
+    return where.as_posix()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,6 +29,11 @@ def testsuite_package(series: Version) -> str:
     return f"libpython{series.minor_text}-testsuite"
 
 
+def dev_package(series: Version) -> str:
+    """Holds the installed ``pyconfig.h`` (the tail-call check compares it with sysconfig)."""
+    return f"python{series.minor_text}-dev"
+
+
 def interpreter_path(series: Version) -> str:
     return f"/usr/bin/python{series.minor_text}"
 
@@ -37,5 +42,7 @@ UNSTABLE_INTERPRETERS: tuple[str, ...] = tuple(interpreter_package(s) for s in U
 UNSTABLE_PACKAGES: tuple[str, ...] = (
     *UNSTABLE_INTERPRETERS,
     *(venv_package(s) for s in UNSTABLE_SERIES),
+    *(dev_package(s) for s in UNSTABLE_SERIES),
 )
-"""What a container needs to verify Debian unstable's interpreters (venv check included)."""
+"""What a container needs to verify Debian unstable's interpreters (venv check and the
+installed pyconfig.h included)."""

@@ -192,3 +192,18 @@ def expected_modules(version: Version, os: OS) -> tuple[str, ...]:
 
 SUBINTERPRETER_POOL_SINCE = Version(3, 14)
 """``concurrent.futures.InterpreterPoolExecutor`` (PEP 734)."""
+
+
+WINDOWS_SYSCONFIG: frozenset[str] = frozenset(
+    {"Py_GIL_DISABLED", "Py_DEBUG", "EXT_SUFFIX", "SOABI"}
+)
+"""What sysconfig answers on Windows: ``_sysconfig.config_vars()`` (``Modules/_sysconfig.c``)
+plus the paths of ``sysconfig._init_non_posix``. No CONFIG_ARGS, no PY_CORE_CFLAGS, no
+Py_TAIL_CALL_INTERP or Py_REMOTE_DEBUG; the shipped ``pyconfig.h`` (``PC/pyconfig.h.in``) names
+no feature but Py_GIL_DISABLED. There the build record's ``build.bat`` switches stand in for
+the build strings, and the run-time answers are what they are everywhere."""
+
+
+def buildbat_switch(feature: Feature) -> str:
+    """The ``PCbuild\\build.bat`` switch that turns the feature on."""
+    return SPECS[feature].buildbat[0]

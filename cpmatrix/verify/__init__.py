@@ -8,8 +8,11 @@ judged against many expectations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import traceback
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from cpmatrix import console, layout
 from cpmatrix.errors import VerificationFailed
@@ -20,8 +23,9 @@ from cpmatrix.verify.checks import evaluate as feature_checks
 from cpmatrix.verify.health import health_checks
 from cpmatrix.verify.observe import Observation, gather
 from cpmatrix.verify.report import Check, Expectation, VerifyReport
-from cpmatrix.verify.runner import Target, Where, local_target, open_place
+from cpmatrix.verify.runner import Place, Target, Where, local_target, open_place
 from cpmatrix.verify.stdlib_tests import Tier
+from cpmatrix.verify.verdicts import make
 
 __all__ = [
     "Check",
@@ -55,30 +59,72 @@ def run(
     tiers: Sequence[Tier] = ("smoke",),
     behaviour: bool = True,
     junit_dir: Path | None = None,
+    recorded: Mapping[str, Any] | None = None,
 ) -> VerifyReport:
-    """Probe, judge, and run the stdlib tiers; a crash or hang anywhere becomes a failed check."""
+    """Probe, judge, and run the stdlib tiers; a crash or hang anywhere becomes a failed check,
+    and so does an unexpected exception while judging (the report still completes).
+
+    ``recorded`` is evidence taken at build time that stripping removes (the build record's
+    ``binary`` entry, see :mod:`.binary`); the observation carries it as ``facts["recorded"]``."""
     watch = console.Stopwatch()
-    with open_place(target) as place:
-        observation = gather(place, target, behaviour=behaviour)
-        checks = list(evaluate(observation, expect))
-        facts = observation.facts
-        for tier in tiers:
-            checks.append(
-                stdlib_tests.run_tier(
-                    place,
-                    target,
-                    tier,
-                    jobs=int(facts.get("cores", 1)),
-                    has_tests=bool(facts.get("test_package")),
-                    junit_out=None if junit_dir is None else junit_dir / f"stdlib-{tier}.junit.xml",
-                )
-            )
+    observation: Observation | None = None
+    try:
+        with open_place(target) as place:
+            observation = gather(place, target, behaviour=behaviour)
+            if recorded:
+                observation.facts["recorded"] = dict(recorded)
+            checks = [
+                *evaluate(observation, expect),
+                *_tiers(place, target, observation, tiers, junit_dir),
+            ]
+    except Exception as error:  # a bug or an answer nobody foresaw: this report fails, others go on
+        checks = [_unexpected(error)]
     return VerifyReport(
         target=target.label,
         expectation=expect,
         checks=tuple(checks),
         seconds=watch.seconds,
-        observation=observation.to_json(),
+        observation={} if observation is None else observation.to_json(),
+    )
+
+
+def _tiers(
+    place: Place,
+    target: Target,
+    observation: Observation,
+    tiers: Sequence[Tier],
+    junit_dir: Path | None,
+) -> list[Check]:
+    facts = observation.facts
+    if observation.hung is not None:
+        why = f"not run: the interpreter hung in section {observation.hung}"
+        return [
+            make(stdlib_tests.check_name(tier), stdlib_tests.GROUP, "runs", why, False)
+            for tier in tiers
+        ]
+    return [
+        stdlib_tests.run_tier(
+            place,
+            target,
+            tier,
+            jobs=int(facts.get("cores", 1)),
+            has_tests=bool(facts.get("test_package")),
+            junit_out=None if junit_dir is None else junit_dir / f"stdlib-{tier}.junit.xml",
+        )
+        for tier in tiers
+    ]
+
+
+def _unexpected(error: Exception) -> Check:
+    console.detail("".join(traceback.format_exception(error)))
+    observed = f"{type(error).__name__}: {error}"
+    return make(
+        "verification",
+        "identity",
+        "completes",
+        observed,
+        False,
+        "a bug in cpmatrix's verifier or an answer it did not foresee; the traceback is in the log",
     )
 
 
@@ -86,12 +132,34 @@ def verify_cell(
     cell: Cell, paths: CellPaths, *, tiers: Sequence[Tier] = ("smoke",), where: Where = "auto"
 ) -> VerifyReport:
     """Verify a built cell's install tree and write verify.json + JUnit beside it."""
-    name = layout.posix_executable_name(cell.version, cell.features, cell.profile)
-    interpreter = paths.install / "bin" / name
+    interpreter = paths.install / layout.interpreter_in_tree(
+        cell.version, cell.features, cell.profile, cell.platform.os
+    )
     target = local_target(interpreter, where=where, description=f"{cell.id} ({interpreter})")
-    report = run(target, Expectation.of_cell(cell), tiers=tiers, junit_dir=paths.dir)
+    report = run(
+        target,
+        Expectation.of_cell(cell),
+        tiers=tiers,
+        junit_dir=paths.dir,
+        recorded=recorded_evidence(paths.record),
+    )
     report.write(paths)
     return report
+
+
+def recorded_evidence(record: Path) -> dict[str, Any]:
+    """What the build record keeps that the install tree may not show: its ``binary`` entry
+    (:func:`.binary.evidence` of the unstripped files) and Windows' ``buildbat`` command."""
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    found = dict(data["binary"]) if isinstance(data.get("binary"), dict) else {}
+    if isinstance(data.get("buildbat"), list):
+        found["buildbat"] = [str(word) for word in data["buildbat"]]
+    return found
 
 
 PIPELINE_TIERS: tuple[Tier, ...] = ("smoke",)

@@ -27,7 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ABSENT = "absent"
+ABSENT: dict[str, bool] = {"absent": True}
+"""As in probe.py: an object no check can mistake for an answer."""
 
 
 def _call(function: Callable[[], Any]) -> Any:
@@ -157,7 +158,7 @@ while time.monotonic() < deadline and not os.path.exists(sys.argv[1]):
 """
 
 
-def _remote_exec_into(env: dict[str, str], scratch: str, label: str) -> str:
+def _remote_exec_into(env: dict[str, str], scratch: str, label: str) -> Any:
     remote_exec = _attr(sys, "remote_exec")
     if remote_exec is None:
         return ABSENT
@@ -262,6 +263,7 @@ def interpreters() -> dict[str, Any]:
 RELOCATED = """
 import json, sys, sysconfig
 old = sys.argv[1]
+import ssl, sqlite3, decimal, ctypes, zlib  # first: their libraries must be mapped when read
 mapped = set()
 try:
     with open("/proc/self/maps") as maps:
@@ -271,7 +273,6 @@ try:
                 mapped.add(parts[5])
 except OSError:
     mapped = None
-import ssl, sqlite3, decimal, ctypes, zlib
 print(json.dumps({"prefix": sys.prefix, "stdlib": sysconfig.get_path("stdlib"),
                   "mapped_from_old": sorted(mapped) if mapped is not None else "unknown"}))
 """

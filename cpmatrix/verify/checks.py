@@ -11,11 +11,11 @@ from typing import Any
 
 from cpmatrix import features as fx
 from cpmatrix.features import Feature, Version, proofs
-from cpmatrix.features.proofs import UNSET, Unset
+from cpmatrix.verify.buildchecks import buildbat_checks, config_check, on_windows, tailcall
 from cpmatrix.verify.jitchecks import jit_checks
 from cpmatrix.verify.observe import Observation, toggle_key
 from cpmatrix.verify.report import Check, Expectation
-from cpmatrix.verify.verdicts import ABSENT, failed_section, make, show, skip
+from cpmatrix.verify.verdicts import ABSENT, failed_section, is_absent, make, show, skip
 
 PARALLEL_FREETHREADED_MIN = 1.5
 """Free-threaded: in the threaded phase the process burns at least this many CPU seconds per
@@ -29,18 +29,6 @@ CAPACITY_MIN = 1.4
 """The same work in N processes must run at least this much faster than serially, or the
 machine is too busy right now to show parallelism: a free-threaded build that shows none is
 then inconclusive rather than failed."""
-
-
-def _unset(value: Any) -> bool:
-    return value in (0, ABSENT, None, "", "0")
-
-
-def _config_matches(value: Any, wanted: int | Unset) -> bool:
-    return _unset(value) if wanted == UNSET else value == wanted
-
-
-def _config_text(wanted: int | Unset) -> str:
-    return "0 or unset" if wanted == UNSET else str(wanted)
 
 
 def evaluate(observation: Observation, expect: Expectation) -> tuple[Check, ...]:
@@ -58,6 +46,7 @@ def evaluate(observation: Observation, expect: Expectation) -> tuple[Check, ...]
         *jit_checks(observation, version, expect),
         *tailcall(facts, version, expect),
         *remote_debug(observation, version, expect),
+        *buildbat_checks(facts, expect),
     )
 
 
@@ -89,10 +78,16 @@ def identity(facts: dict[str, Any], version: Version, expect: Expectation) -> li
         same = version == wanted if wanted.micro is not None else version.series == wanted
         checks.append(make("version", "identity", str(wanted), version, same))
     debug = expect.profile == "debug"
-    flags = str(facts.get("abiflags", ""))
+    flags = facts.get("abiflags", ABSENT)
     py_debug = facts.get("config_vars", {}).get("Py_DEBUG")
-    observed = f"Py_DEBUG={show(py_debug)}, abiflags={flags!r}"
-    ok = (py_debug == 1) == debug and ("d" in flags) == debug
+    observed = f"Py_DEBUG={show(py_debug)}, abiflags={show(flags)!r}"
+    if is_absent(py_debug) and on_windows(facts):  # Py_DEBUG reaches Windows sysconfig late
+        suffix = str(facts.get("config_vars", {}).get("EXT_SUFFIX", ""))
+        py_debug = 1 if suffix.startswith("_d.") else 0
+        observed += f", EXT_SUFFIX={suffix}"
+    ok = (py_debug == 1) == debug
+    if isinstance(flags, str):
+        ok = ok and ("d" in flags) == debug
     checks.append(make("debug build", "identity", "yes" if debug else "no", observed, ok))
     return checks
 
@@ -116,29 +111,12 @@ def support(version: Version, expect: Expectation) -> list[Check]:
     return checks
 
 
-def config_check(
-    feature: Feature, group: str, facts: dict[str, Any], version: Version, has: bool
-) -> Check | None:
-    proof = proofs.config_proof(feature, version)
-    if proof is None:
-        return None
-    value = facts.get("config_vars", {}).get(proof.variable, ABSENT)
-    wanted = proof.with_feature if has else proof.without_feature
-    return make(
-        f"{group}: sysconfig {proof.variable}",
-        group,
-        _config_text(wanted),
-        value,
-        _config_matches(value, wanted),
-    )
-
-
 def runtime_checks(
     feature: Feature, group: str, observation: Observation, version: Version, has: bool
 ) -> list[Check]:
     proof = proofs.RUNTIME_PROOFS[feature]
     name = f"{group}: {proof.call}"
-    observed = observation.facts.get("runtime", {}).get(proof.call, ABSENT)
+    observed = observation.plain.get(proof.call, ABSENT)
     if not version.at_least(proof.since.major, proof.since.minor):
         return [skip(name, group, f"{proof.call} exists from {proof.since}")]
     wanted = proof.with_feature if has else proof.without_feature
@@ -161,16 +139,7 @@ def freethreaded(observation: Observation, version: Version, expect: Expectation
     group, has = "freethreaded", Feature.FREETHREADED in expect.features
     facts = observation.facts
     checks = [c for c in [config_check(Feature.FREETHREADED, group, facts, version, has)] if c]
-    flags = str(facts.get("abiflags", ""))
-    checks.append(
-        make(
-            f"{group}: 't' in abiflags",
-            group,
-            "yes" if has else "no",
-            repr(flags),
-            ("t" in flags) == has,
-        )
-    )
+    checks.append(abiflags_check(facts.get("abiflags", ABSENT), has))
     checks.extend(runtime_checks(Feature.FREETHREADED, group, observation, version, has))
     after = facts.get("gil_enabled_after_imports", ABSENT)
     checks.append(
@@ -178,13 +147,21 @@ def freethreaded(observation: Observation, version: Version, expect: Expectation
             f"{group}: GIL after importing every stdlib extension",
             group,
             "off" if has else "on",
-            {True: "on", False: "off"}.get(after, after),
+            "on" if after is True else "off" if after is False else after,
             after is (not has),
             "an extension without Py_mod_gil turns the GIL back on in a free-threaded build",
         )
     )
     checks.append(threads_check(observation.behaviour.get("threads"), has))
     return checks
+
+
+def abiflags_check(flags: Any, has: bool) -> Check:
+    name, group = "freethreaded: 't' in abiflags", "freethreaded"
+    if not isinstance(flags, str):
+        why = f"sys.abiflags is {show(flags)} here (Windows before 3.14 has none)"
+        return skip(name, group, why)
+    return make(name, group, "yes" if has else "no", repr(flags), ("t" in flags) == has)
 
 
 def threads_check(found: dict[str, Any] | None, has: bool) -> Check:
@@ -218,13 +195,6 @@ def threads_check(found: dict[str, Any] | None, has: bool) -> Check:
     return make(name, group, expected, observed, False, detail)
 
 
-def tailcall(facts: dict[str, Any], version: Version, expect: Expectation) -> list[Check]:
-    check = config_check(
-        Feature.TAILCALL, "tailcall", facts, version, Feature.TAILCALL in expect.features
-    )
-    return [check] if check else []
-
-
 def remote_debug(observation: Observation, version: Version, expect: Expectation) -> list[Check]:
     group, off = "remote-debug", Feature.NOREMOTEDEBUG in expect.features
     checks = [
@@ -245,11 +215,16 @@ def remote_debug(observation: Observation, version: Version, expect: Expectation
             )
         elif found is None:
             checks.append(skip(name, group, "behaviour checks were not run"))
+        elif "error" in found:
+            checks.append(failed_section(name, group, found))
         else:
-            checks.append(
-                remote_exec_check(name, group, found.get(key, found.get("error")), must_run)
-            )
+            checks.append(remote_exec_check(name, group, found.get(key, ABSENT), must_run))
     return checks
+
+
+REFUSAL = "RuntimeError"
+"""How CPython refuses ``sys.remote_exec`` (``RuntimeError: Remote debugging is not enabled …``);
+any other outcome (a timeout, a crash, another exception) is a failed check, never a refusal."""
 
 
 def remote_exec_check(name: str, group: str, outcome: Any, must_run: bool) -> Check:
@@ -266,5 +241,6 @@ def remote_exec_check(name: str, group: str, outcome: Any, must_run: bool) -> Ch
             "SYS_PTRACE); every build answers PermissionError then",
         )
     ran = text == "ran"
-    refused = not ran and text != ABSENT and not text.startswith("accepted")
-    return make(name, group, expected, text, ran if must_run else refused)
+    refused = text.startswith(REFUSAL) and "not enabled" in text
+    detail = "" if ran or refused else "a crash, hang or other error is not a refusal"
+    return make(name, group, expected, text, ran if must_run else refused, detail)

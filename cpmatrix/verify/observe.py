@@ -8,6 +8,7 @@ others still run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 from cpmatrix import console
 from cpmatrix.features import Version, proofs
 from cpmatrix.verify import behaviour as behaviour_script
-from cpmatrix.verify import probe
+from cpmatrix.verify import binary, probe
 from cpmatrix.verify.runner import Place, Target
 
 ENV_TOGGLES: tuple[tuple[str, str], ...] = tuple(
@@ -29,6 +30,7 @@ ENV_TOGGLES: tuple[tuple[str, str], ...] = tuple(
 
 SECTION_TIMEOUTS: dict[str, float] = {
     "facts": 180,
+    "binary": 120,
     "runtime": 120,
     "threads": 240,
     "remote": 120,
@@ -37,6 +39,23 @@ SECTION_TIMEOUTS: dict[str, float] = {
     "relocate": 300,
 }
 BEHAVIOUR_SECTIONS = ("threads", "remote", "venv", "interpreters", "relocate")
+PLAIN_RUN = "plain (-s, no PYTHON_*)"
+"""The run-time state as the user gets it: the interpreter as given (a launcher included, with
+whatever it sets), ``-s`` only, and no PYTHON_* variable from cpmatrix. The ``facts`` section
+runs with ``-I``, which ignores the PYTHON_* a launcher sets, so it never judges run-time state."""
+
+
+PROBE_SCRIPTS = (probe, behaviour_script, binary)
+"""The self-contained scripts that run inside the interpreter under test."""
+
+
+def probe_digest() -> str:
+    """sha256 of the probe scripts: every recording in tests/data/probes carries the digest of
+    the probe that made it, so a changed probe with stale recordings fails a fast test."""
+    digest = hashlib.sha256()
+    for script in PROBE_SCRIPTS:
+        digest.update(script.source().encode())
+    return digest.hexdigest()
 
 
 def toggle_key(toggle: tuple[str, str]) -> str:
@@ -52,6 +71,13 @@ class Observation:
     toggled: dict[str, dict[str, Any]]
     behaviour: dict[str, dict[str, Any]]
     runs: list[dict[str, Any]] = field(default_factory=list)
+    hung: str | None = None
+    """The section in which the interpreter hung (no later section ran), or None."""
+
+    @property
+    def plain(self) -> dict[str, Any]:
+        """The run-time state of the :data:`PLAIN_RUN`."""
+        return self.toggled.get(PLAIN_RUN, {"error": "the plain run-time section did not run"})
 
     @property
     def version(self) -> Version | None:
@@ -67,6 +93,7 @@ class Observation:
             "toggled": self.toggled,
             "behaviour": self.behaviour,
             "runs": self.runs,
+            "hung": self.hung,
         }
 
     @classmethod
@@ -77,6 +104,7 @@ class Observation:
             toggled=dict(data["toggled"]),
             behaviour=dict(data["behaviour"]),
             runs=list(data.get("runs", [])),
+            hung=data.get("hung"),
         )
 
     @classmethod
@@ -92,7 +120,11 @@ def _all_expected_modules() -> list[str]:
 
 
 class Prober:
-    """Runs probe sections for one target in one place."""
+    """Runs probe sections for one target in one place.
+
+    After the first section that times out the interpreter is taken to hang: every later
+    section is recorded as not run, naming that section, instead of waiting out its own timeout.
+    """
 
     def __init__(self, place: Place, target: Target) -> None:
         self.place = place
@@ -100,27 +132,53 @@ class Prober:
         self.scripts = {
             "probe": place.put("cpmatrix_probe.py", probe.source().encode()),
             "behaviour": place.put("cpmatrix_behaviour.py", behaviour_script.source().encode()),
+            "binary": place.put("cpmatrix_binary.py", binary.source().encode()),
         }
         self.runs: list[dict[str, Any]] = []
+        self.hung: str | None = None
 
     def section(
         self, name: str, *args: str, env: dict[str, str] | None = None, isolated: bool = True
     ) -> dict[str, Any]:
         """One probe section; ``isolated=False`` lets PYTHON_* variables through (-s only)."""
+        if self.hung is not None:
+            return {"error": f"not run: the interpreter hung in section {self.hung}"}
         flags = ["-I"] if isolated else ["-s"]
-        script = self.scripts["behaviour" if name in BEHAVIOUR_SECTIONS else "probe"]
+        script = self.scripts[_script(name)]
         argv = [self.target.interpreter, *flags, script, name, *args]
         ran = self.place.run(argv, env=env, timeout=SECTION_TIMEOUTS[name])
         record: dict[str, Any] = {"section": name, "args": list(args), "env": env or {}}
         record.update(exit=ran.exit_code, timed_out=ran.timed_out, seconds=round(ran.seconds, 2))
         self.runs.append(record)
-        return _parse(ran.output, ran.exit_code, ran.timed_out, SECTION_TIMEOUTS[name])
+        if ran.timed_out:
+            self.hung = name
+        return _parse(ran.output, ran.exit_code, ran.timed_out, SECTION_TIMEOUTS[name], name)
+
+    def runtime(self, env: dict[str, str] | None = None) -> dict[str, Any]:
+        """The run-time state; measured once more when its JIT evidence errored."""
+        state = self.section("runtime", env=env, isolated=False)
+        if "error" not in state and _errored(state):
+            state = {**self.section("runtime", env=env, isolated=False), "remeasured": True}
+        return state
 
 
-def _parse(output: str, exit_code: int, timed_out: bool, timeout: float) -> dict[str, Any]:
+def _script(section: str) -> str:
+    if section in BEHAVIOUR_SECTIONS:
+        return "behaviour"
+    return "binary" if section == "binary" else "probe"
+
+
+def _errored(state: dict[str, Any]) -> bool:
+    return any(isinstance(v, str) and v.startswith("error") for v in state.values())
+
+
+def _parse(
+    output: str, exit_code: int, timed_out: bool, timeout: float, section: str
+) -> dict[str, Any]:
     lines = [line for line in output.strip().splitlines() if line.startswith("{")]
     if timed_out:
-        return {"error": f"timed out after {timeout:g}s", "output_tail": output[-800:]}
+        why = f"timed out after {timeout:g}s in section {section}"
+        return {"error": why, "output_tail": output[-800:]}
     if exit_code != 0 or not lines:
         return {"error": f"probe exited {exit_code}", "output_tail": output[-800:]}
     try:
@@ -135,10 +193,12 @@ def gather(place: Place, target: Target, *, behaviour: bool = True) -> Observati
     prober = Prober(place, target)
     console.progress(f"verify: probing {target.label}")
     facts = prober.section("facts", "--modules", ",".join(_all_expected_modules()))
+    if "error" not in facts:
+        facts["binary"] = prober.section("binary")
     toggled: dict[str, dict[str, Any]] = {}
     for toggle in ENV_TOGGLES:
-        toggled[toggle_key(toggle)] = prober.section("runtime", env=dict([toggle]), isolated=False)
-    toggled["plain (-s, no PYTHON_*)"] = prober.section("runtime", isolated=False)
+        toggled[toggle_key(toggle)] = prober.runtime(env=dict([toggle]))
+    toggled[PLAIN_RUN] = prober.runtime()
     found: dict[str, dict[str, Any]] = {}
     if behaviour and "error" not in facts:
         cores = int(facts.get("cores", 1))
@@ -156,5 +216,10 @@ def gather(place: Place, target: Target, *, behaviour: bool = True) -> Observati
                 case _:
                     found[name] = prober.section(name)
     return Observation(
-        target=target.label, facts=facts, toggled=toggled, behaviour=found, runs=prober.runs
+        target=target.label,
+        facts=facts,
+        toggled=toggled,
+        behaviour=found,
+        runs=prober.runs,
+        hung=prober.hung,
     )

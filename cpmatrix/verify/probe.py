@@ -6,11 +6,12 @@ on the last line of stdout::
     python -I probe.py facts --modules ssl,sqlite3   # build facts, run-time state, modules
     python -s probe.py runtime                       # run-time state only (honours PYTHON_JIT …)
 
-A missing attribute is recorded as the string ``"absent"``; nothing here may crash on an
-interpreter that lacks a feature. ``-I`` ignores ``PYTHON_JIT`` and friends, so the
-``runtime`` section must be started with ``-s`` and a cleaned environment instead. The
-behaviour sections (threads, remote_exec, venv, subinterpreters, relocation) are in
-behaviour.py.
+A missing attribute is recorded as :data:`ABSENT`, a JSON object no check can mistake for an
+answer (a string such as ``"absent"`` would contain the ``t`` of free-threading's ABI flag);
+nothing here may crash on an interpreter that lacks a feature. ``-I`` ignores ``PYTHON_JIT``
+and friends, so the ``runtime`` section must be started with ``-s`` and a cleaned environment
+instead. The behaviour sections (threads, remote_exec, venv, subinterpreters, relocation) are
+in behaviour.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ABSENT = "absent"
+ABSENT: dict[str, bool] = {"absent": True}
+"""What the probe records for an attribute, variable or file the interpreter does not have."""
 CONFIG_VARS = (
     "Py_GIL_DISABLED",
     "Py_DEBUG",
@@ -36,6 +38,7 @@ CONFIG_VARS = (
     "Py_REMOTE_DEBUG",
     "Py_ENABLE_SHARED",
     "MULTIARCH",
+    "EXT_SUFFIX",
 )
 DEFINE_SOURCES = ("PY_CORE_CFLAGS", "CFLAGS_NODIST", "PY_CFLAGS_NODIST")
 HOT_ITERATIONS = 100_000
@@ -70,6 +73,32 @@ def build_defines() -> dict[str, str]:
                 name, _, value = word[2:].partition("=")
                 found[name] = value or "1"
     return found
+
+
+def pyconfig_h() -> dict[str, Any]:
+    """The CONFIG_VARS as the installed ``pyconfig.h`` defines them: its value, 0 for a
+    ``/* #undef NAME */`` line, ABSENT when the file does not mention it. Read here because
+    ``sysconfig.parse_config_h`` skips names that start with ``_`` (3.15's
+    ``_Py_TAIL_CALL_INTERP``)."""
+    path = Path(sysconfig.get_config_h_filename())
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        return {"path": str(path), "error": f"{type(error).__name__}: {error}"}
+    found: dict[str, Any] = dict.fromkeys(CONFIG_VARS, ABSENT)
+    for line in text.splitlines():
+        words = line.replace("/*", " ").replace("*/", " ").split()
+        if len(words) >= 2 and words[0] in ("#define", "#undef") and words[1] in found:
+            value = words[2] if words[0] == "#define" and len(words) > 2 else "1"
+            found[words[1]] = 0 if words[0] == "#undef" else _number(value)
+    return {"path": str(path), "values": found}
+
+
+def _number(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def hot_loop_fraction() -> Any:
@@ -111,6 +140,24 @@ def hot_loop_executors() -> Any:
     return count
 
 
+def executable_anonymous_bytes() -> Any:
+    """Bytes of executable memory mapped from no file (``/proc/self/maps``, Linux only).
+
+    JIT-compiled code needs such a mapping; the tier-2 interpreter and the plain interpreter
+    never create one (measured on 3.13.5 builds and Debian's 3.14 / 3.15)."""
+    try:
+        lines = Path("/proc/self/maps").read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return ABSENT
+    total = 0
+    for line in lines:
+        fields = line.split()
+        if len(fields) == 5 and "x" in fields[1]:  # no sixth field: no file, no [name]
+            start, _, end = fields[0].partition("-")
+            total += int(end, 16) - int(start, 16)
+    return total
+
+
 def optimizer_313() -> Any:
     """3.13's evidence of the JIT: ``_testinternalcapi.get_optimizer()`` (None when off)."""
     try:
@@ -126,6 +173,7 @@ def optimizer_313() -> Any:
 
 def runtime_state() -> dict[str, Any]:
     """Keys are the calls that were made, so feature proofs can name them."""
+    before = _call(executable_anonymous_bytes)
     state: dict[str, Any] = {
         "sys._is_gil_enabled()": _invoke(sys, "_is_gil_enabled"),
         "sys._jit.is_available()": _invoke(sys, "_jit.is_available"),
@@ -136,6 +184,10 @@ def runtime_state() -> dict[str, Any]:
         ),
         "hot_loop.is_active_fraction": _call(hot_loop_fraction),
         "hot_loop.executors": _call(hot_loop_executors),
+        "hot_loop.executable_anonymous_bytes": {
+            "before": before,
+            "after": _call(executable_anonymous_bytes),
+        },
         "env": {k: v for k, v in os.environ.items() if k.startswith("PYTHON")},
     }
     return state
@@ -215,6 +267,7 @@ def facts(modules: list[str]) -> dict[str, Any]:
         "abiflags": getattr(sys, "abiflags", ABSENT),
         "config_args": sysconfig.get_config_var("CONFIG_ARGS") or "",
         "config_vars": config,
+        "pyconfig_h": _call(pyconfig_h),
         "defines": build_defines(),
         "compiler": platform.python_compiler(),
         "executable": sys.executable,

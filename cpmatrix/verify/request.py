@@ -16,8 +16,6 @@ from cpmatrix.verify.report import Expectation
 from cpmatrix.verify.runner import Target, Where, local_target
 
 WHERE: tuple[Where, ...] = ("auto", "host", "builder")
-DEBIAN_UNSTABLE_PACKAGES = ("python3.14", "python3.15", "python3.14-venv", "python3.15-venv")
-"""Debian unstable's real 3.14 and 3.15 (JIT compiled in but off, remote debugging on)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,8 +37,9 @@ def for_cell(
     """A cell built into ``build/<cell-id>/install``."""
     cell = model.cell(python=python, variant=variant, platform=platform, profile=profile)
     paths = CellPaths.of(cell.id)
-    name = layout.posix_executable_name(cell.version, cell.features, cell.profile)
-    interpreter = paths.install / "bin" / name
+    interpreter = paths.install / layout.interpreter_in_tree(
+        cell.version, cell.features, cell.profile, cell.platform.os
+    )
     if not interpreter.is_file():
         raise UsageError(
             f"cell {cell.id} is not built: {interpreter} does not exist",

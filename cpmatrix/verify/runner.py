@@ -77,9 +77,16 @@ def host_glibc() -> tuple[int, ...] | None:
 
 
 def needed_glibc(interpreter: Path) -> tuple[int, ...] | None:
-    """The highest GLIBC symbol version the interpreter (and its libpython) asks for."""
+    """The highest GLIBC symbol version the interpreter (and its libpython) asks for.
+
+    A launcher (a shell script, a version manager's shim) is no ELF file: then every binary
+    beside it counts, since one of them is what it starts."""
     real = interpreter.resolve()
+    if not real.is_file():
+        return None  # nothing to read; starting it fails as a probe failure with the reason
     files = [real, *sorted(real.parent.parent.glob("lib/libpython*.so*"))]
+    if elfinfo.read(real) is None:
+        files += sorted(p for p in real.parent.iterdir() if p != real)
     found = elfinfo.requirements(real.parent.parent, [f for f in files if f.is_file()])
     if found.min_glibc is None:
         return None
@@ -131,19 +138,23 @@ class HostPlace:
     ) -> Completed:
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
         started = time.monotonic()
-        process = subprocess.Popen(
-            list(argv),
-            env={**clean, **(env or {})},
-            cwd=self.scratch,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        try:
+            process = subprocess.Popen(
+                list(argv),
+                env={**clean, **(env or {})},
+                cwd=self.scratch,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as error:  # not executable here (a python.exe on Linux, a bad #! line)
+            why = f"cannot start {argv[0]}: {type(error).__name__}: {error}"
+            return Completed(exit_code=126, output=why, timed_out=False, seconds=0.0)
         try:
             output, _ = process.communicate(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            _kill_tree(process)
             output, _ = process.communicate()
             timed_out = True
         return Completed(
@@ -163,6 +174,15 @@ class HostPlace:
             return Path(path).read_bytes()
         except OSError:
             return None
+
+
+def _kill_tree(process: subprocess.Popen[bytes]) -> None:
+    """Its whole process group on POSIX (start_new_session made one); Windows has no killpg."""
+    killpg = getattr(os, "killpg", None)
+    if killpg is None:
+        process.kill()
+    else:
+        killpg(process.pid, signal.SIGKILL)
 
 
 class ContainerPlace:

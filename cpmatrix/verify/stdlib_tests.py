@@ -111,8 +111,12 @@ def listed_tests(output: str, kind: str) -> list[str]:
     return sorted(set(names))
 
 
+def check_name(tier: Tier) -> str:
+    return f"stdlib tests ({tier})"
+
+
 def judge(tier: Tier, exit_code: int, timed_out: bool, output: str, seconds: float) -> Check:
-    name = f"stdlib tests ({tier})"
+    name = check_name(tier)
     timing = f"{seconds:.0f}s"
     if timed_out:
         return make(name, GROUP, "exit 0", f"timed out after {timing}", False, output[-1500:])
@@ -148,7 +152,7 @@ def run_tier(
 ) -> Check:
     if not has_tests:
         return skip(
-            f"stdlib tests ({tier})",
+            check_name(tier),
             GROUP,
             "the interpreter has no test package (distributions ship it separately, "
             "e.g. Debian's libpython3.X-testsuite)",

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from cpmatrix.verify.probe import ABSENT
 from cpmatrix.verify.report import Check, Status
 
-ABSENT = "absent"
+__all__ = ["ABSENT", "failed_section", "is_absent", "make", "show", "skip", "verdict"]
+
+
+def is_absent(value: Any) -> bool:
+    """The probe's sentinel for something the interpreter does not have."""
+    return isinstance(value, dict) and value == ABSENT
 
 
 def verdict(ok: bool | None) -> Status:
@@ -15,6 +21,8 @@ def verdict(ok: bool | None) -> Status:
 
 
 def show(value: Any) -> str:
+    if is_absent(value):
+        return "absent"
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -10,7 +12,9 @@ from pathlib import Path
 
 from cpmatrix.features import Feature, Version, proofs
 from cpmatrix.verify import behaviour, probe
-from cpmatrix.verify.observe import ENV_TOGGLES
+from cpmatrix.verify.observe import ENV_TOGGLES, probe_digest
+
+PROBES = Path(__file__).parent.parent / "data" / "probes"
 
 
 def test_every_proof_is_something_the_probe_records() -> None:
@@ -31,10 +35,19 @@ def test_the_runtime_toggles_cover_every_proof_switch() -> None:
     assert {(proofs.JIT_ENV, "0"), (proofs.JIT_ENV, "1")} <= toggles
 
 
-def test_an_interpreter_without_the_new_apis_records_absent_and_does_not_crash(
+HOST = sys.version_info[:2]
+HOST_LACKS = {
+    "sys._is_gil_enabled()": HOST < (3, 13),
+    "sys._jit.is_available()": HOST < (3, 14),
+    "sys._jit.is_enabled()": HOST < (3, 14),
+    "sys.is_remote_debug_enabled()": HOST < (3, 14),
+}
+"""What this host's python (3.11 here; 3.11 and 3.13 in tests.yml's unit legs) does not have."""
+
+
+def test_the_probe_records_exactly_the_apis_the_host_python_lacks_as_absent(
     tmp_path: Path,
 ) -> None:
-    """This host's own python (3.11) has no sys._jit, no remote debugging, no _is_gil_enabled."""
     script = tmp_path / "probe.py"
     script.write_text(probe.source())
     done = subprocess.run(
@@ -46,16 +59,21 @@ def test_an_interpreter_without_the_new_apis_records_absent_and_does_not_crash(
     )
     facts = json.loads(done.stdout.strip().splitlines()[-1])
     runtime = facts["runtime"]
-    assert runtime["sys._jit.is_available()"] == "absent"
-    assert runtime["sys.is_remote_debug_enabled()"] == "absent"
-    assert facts["modules"]["failed"]["compression.zstd"].startswith("ModuleNotFoundError")
+    assert {call: runtime[call] == probe.ABSENT for call in HOST_LACKS} == HOST_LACKS
+    zstd_fails = "compression.zstd" in facts["modules"]["failed"]
+    assert zstd_fails == (HOST < (3, 14))
     assert "ssl" in facts["modules"]["imported"]
     other = tmp_path / "behaviour.py"
     other.write_text(behaviour.source())
     remote = subprocess.run(
         [sys.executable, "-I", str(other), "remote"], capture_output=True, text=True, check=True
     )
-    assert json.loads(remote.stdout.strip().splitlines()[-1])["enabled_child"] == "absent"
+    enabled_child = json.loads(remote.stdout.strip().splitlines()[-1])["enabled_child"]
+    assert (enabled_child == behaviour.ABSENT) == (HOST < (3, 14))
+
+
+def test_probe_and_behaviour_share_one_absent_sentinel() -> None:
+    assert behaviour.ABSENT == probe.ABSENT
 
 
 def test_the_probe_wheel_is_a_valid_wheel(tmp_path: Path) -> None:
@@ -82,3 +100,29 @@ def test_expected_modules_depend_on_version_and_os() -> None:
     assert "compression.zstd" in proofs.expected_modules(Version(3, 14), "linux")
     assert "compression.zstd" not in proofs.expected_modules(Version(3, 13), "linux")
     assert "readline" not in proofs.expected_modules(Version(3, 14), "windows")
+
+
+def test_relocation_reads_the_mapped_files_after_importing_the_extension_modules() -> None:
+    """Run against the host python's own (unmoved) prefix: the extension modules it imports
+    are loaded from that prefix, so they must be among the files it reports as mapped."""
+    prefix = os.path.realpath(sys.base_prefix)
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", behaviour.RELOCATED, prefix],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    mapped = json.loads(done.stdout.strip().splitlines()[-1])["mapped_from_old"]
+    ssl_module = importlib.import_module("_ssl").__file__
+    assert ssl_module is not None and os.path.realpath(ssl_module) in mapped
+
+
+def test_every_recording_was_made_by_the_probe_as_it_is_now() -> None:
+    """A changed probe needs its recordings re-made (scripts/record_probes.py); otherwise the
+    fast tests would judge answers the probe no longer gives."""
+    stale = {
+        path.name: data.get("probe_sha256")
+        for path in sorted(PROBES.glob("*.json"))
+        if (data := json.loads(path.read_text())).get("probe_sha256") != probe_digest()
+    }
+    assert not stale, f"re-record with scripts/record_probes.py: {stale}"
