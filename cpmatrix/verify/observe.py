@@ -45,6 +45,16 @@ whatever it sets), ``-s`` only, and no PYTHON_* variable from cpmatrix. The ``fa
 runs with ``-I``, which ignores the PYTHON_* a launcher sets, so it never judges run-time state."""
 
 
+HOW_EACH_SECTION_RUNS = {
+    "facts": "the interpreter as given, -I: build facts, blind to PYTHON_* and the user site",
+    "binary": "the interpreter as given, -I: its executable and libpython read from inside",
+    "runtime": "the interpreter as given, -s, no PYTHON_* from cpmatrix (a launcher's count): "
+    "the plain run judges the state the user gets; each toggled run adds one PYTHON_*",
+    "behaviour": "the interpreter as given, -I; child processes start sys.executable, the "
+    "real binary behind any launcher",
+}
+"""Written into every report: what "the interpreter as the user runs it" means per section."""
+
 PROBE_SCRIPTS = (probe, behaviour_script, binary)
 """The self-contained scripts that run inside the interpreter under test."""
 
@@ -94,6 +104,7 @@ class Observation:
             "behaviour": self.behaviour,
             "runs": self.runs,
             "hung": self.hung,
+            "how": HOW_EACH_SECTION_RUNS,
         }
 
     @classmethod

@@ -79,19 +79,34 @@ def pyconfig_h() -> dict[str, Any]:
     """The CONFIG_VARS as the installed ``pyconfig.h`` defines them: its value, 0 for a
     ``/* #undef NAME */`` line, ABSENT when the file does not mention it. Read here because
     ``sysconfig.parse_config_h`` skips names that start with ``_`` (3.15's
-    ``_Py_TAIL_CALL_INTERP``)."""
+    ``_Py_TAIL_CALL_INTERP``). A multiarch wrapper (Debian's ``/usr/include/python3.X``) that
+    defines none of them is followed to the header it includes that exists."""
     path = Path(sysconfig.get_config_h_filename())
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        found, included = _config_h(path)
     except OSError as error:
         return {"path": str(path), "error": f"{type(error).__name__}: {error}"}
-    found: dict[str, Any] = dict.fromkeys(CONFIG_VARS, ABSENT)
-    for line in text.splitlines():
-        words = line.replace("/*", " ").replace("*/", " ").split()
-        if len(words) >= 2 and words[0] in ("#define", "#undef") and words[1] in found:
-            value = words[2] if words[0] == "#define" and len(words) > 2 else "1"
-            found[words[1]] = 0 if words[0] == "#undef" else _number(value)
+    real = [path.parent.parent / name for name in included if (path.parent.parent / name).is_file()]
+    if real and all(value == ABSENT for value in found.values()):
+        return {"path": str(real[0]), "via": str(path), "values": _config_h(real[0])[0]}
     return {"path": str(path), "values": found}
+
+
+def _config_h(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """The CONFIG_VARS a header defines or #undefs, and the pyconfig.h files it includes."""
+    found: dict[str, Any] = dict.fromkeys(CONFIG_VARS, ABSENT)
+    included: list[str] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        words = line.replace("/*", " ").replace("*/", " ").replace("#", "# ", 1).split()
+        if len(words) < 3 or words[0] != "#":
+            continue
+        directive, name = words[1], words[2]
+        if directive == "include" and name.startswith("<") and name.endswith("pyconfig.h>"):
+            included.append(name.strip("<>"))
+        elif directive in ("define", "undef") and name in found:
+            value = words[3] if directive == "define" and len(words) > 3 else "1"
+            found[name] = 0 if directive == "undef" else _number(value)
+    return found, included
 
 
 def _number(text: str) -> Any:

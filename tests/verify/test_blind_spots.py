@@ -284,3 +284,11 @@ def test_a_cell_whose_interpreter_is_missing_fails_with_the_path_named(tmp_path:
     report = verify.verify_cell(cell, paths, tiers=())
     (failure,) = report.failed
     assert failure.name == "probe" and "python3.13" in failure.detail
+
+
+def test_the_report_says_how_each_section_ran_the_interpreter(tmp_path: Path) -> None:
+    crasher = fake_interpreter(tmp_path, "kill -SEGV $$")
+    report = verify.run(Target(interpreter=str(crasher)), expectation("default"), tiers=())
+    how = report.to_json()["observation"]["how"]
+    assert "-s" in how["runtime"] and "launcher" in how["runtime"]
+    assert "-I" in how["facts"]

@@ -37,6 +37,14 @@ JIT_NOT_ON_BY_DEFAULT = {
     "jit: without PYTHON_JIT: JIT code in memory",
 }
 """What the jit claim fails on Debian's interpreters (the JIT is off until PYTHON_JIT=1)."""
+JIT_NOT_THE_INTERPRETER = {
+    "jit: build defines (PY_CORE_CFLAGS)",
+    "jit: CONFIG_ARGS",
+    "jit: sys._jit.is_available()",
+    "jit: without PYTHON_JIT",
+    "jit: PYTHON_JIT=1: JIT code in memory",
+}
+"""What the jit-interpreter claim fails on Debian's interpreters (machine code, off by default)."""
 THREADS = "freethreaded: CPU-bound threads vs serial"
 FREETHREADED = {
     "freethreaded: sysconfig Py_GIL_DISABLED",
@@ -95,6 +103,7 @@ def test_debian_interpreters_pass_as_jit_off(name: str) -> None:
     [
         ("default", JIT_ABSENT),
         ("jit", JIT_NOT_ON_BY_DEFAULT),
+        ("jit-interpreter", JIT_NOT_THE_INTERPRETER),
         ("freethreaded", JIT_ABSENT | FREETHREADED),
         ("tailcall", JIT_ABSENT | TAILCALL_ABSENT),
         ("noremotedebug", JIT_ABSENT | REMOTE_DEBUG_ON),

@@ -126,3 +126,21 @@ def test_every_recording_was_made_by_the_probe_as_it_is_now() -> None:
         if (data := json.loads(path.read_text())).get("probe_sha256") != probe_digest()
     }
     assert not stale, f"re-record with scripts/record_probes.py: {stale}"
+
+
+def test_pyconfig_h_reading_sees_underscored_names_and_a_multiarch_wrapper(tmp_path: Path) -> None:
+    """Debian's /usr/include/python3.15/pyconfig.h only includes the arch's header."""
+    wrapper = tmp_path / "python3.15" / "pyconfig.h"
+    real = tmp_path / "x86_64-linux-gnu" / "python3.15" / "pyconfig.h"
+    for path in (wrapper, real):
+        path.parent.mkdir(parents=True)
+    wrapper.write_text(
+        "#if defined(__x86_64__)\n#  include <x86_64-linux-gnu/python3.15/pyconfig.h>\n"
+        "#elif defined(__aarch64__)\n#  include <aarch64-linux-gnu/python3.15/pyconfig.h>\n#endif\n"
+    )
+    real.write_text("/* #undef _Py_TAIL_CALL_INTERP */\n#define Py_REMOTE_DEBUG 1\n")
+    found, included = probe._config_h(wrapper)
+    assert all(value == probe.ABSENT for value in found.values())
+    assert included[0] == "x86_64-linux-gnu/python3.15/pyconfig.h"
+    values, _ = probe._config_h(real)
+    assert values["_Py_TAIL_CALL_INTERP"] == 0 and values["Py_REMOTE_DEBUG"] == 1
