@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from invoke import Context, Exit, task
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
 
-from cpmatrix import artifacts, console, layout, matrixfile, pipeline, reports
+from cpmatrix import artifacts, console, layout, matrixfile, pipeline, reports, selection
 from cpmatrix.ci import Shard
 from cpmatrix.errors import ArtifactError, CpmatrixError, UsageError, VerificationFailed
-from cpmatrix.matrix import host_platform
+from cpmatrix.selection import CellOptions
 from cpmatrix.sources import SourceCache, prepare
 from cpmatrix.sources import clean as clean_sources
 
@@ -46,7 +48,7 @@ FILTER_HELP = {
     "variant": "variant names or +-joined features, comma-separated (jit,freethreaded+tailcall)",
     "platform": "platform names, comma-separated (linux-x86_64)",
     "profile": "release, optimized or debug, comma-separated",
-    "matrix": "path to the matrix file (default: matrix.yaml, or $CPMATRIX_MATRIX)",
+    "matrix": selection.HELP["matrix"],
 }
 
 
@@ -72,9 +74,10 @@ def matrix(
     check_toolchains: bool = False,
 ) -> None:
     """Show the resolved build cells of matrix.yaml (and those skipped, with why)."""
+    chosen = reports.parse_format(format)
     model = matrixfile.load(matrix or None)
-    selection = model.selection(python=python, variant=variant, platform=platform, profile=profile)
-    resolution = model.expand(selection)
+    filters = model.selection(python=python, variant=variant, platform=platform, profile=profile)
+    resolution = model.expand(filters)
     if check_toolchains:
         from cpmatrix import toolcheck
 
@@ -84,20 +87,7 @@ def matrix(
         toolcheck.require_all(results)
         console.info(f"every one of {len(results)} cells gets the toolchain it needs")
         return
-    match format:
-        case "table":
-            print(reports.matrix_table(resolution))
-        case "json":
-            print(reports.matrix_json(resolution))
-        case "github":
-            print(reports.github_json(resolution, Shard.parse(shard) if shard else None))
-        case "github-shards":
-            print(reports.github_shards_json(resolution))
-        case _:
-            raise Exit(
-                f"error: unknown --format {format!r}; valid: table, json, github, github-shards",
-                code=2,
-            )
+    print(reports.render(resolution, chosen, Shard.parse(shard) if shard else None))
     sys.stdout.flush()
 
 
@@ -130,7 +120,7 @@ def clean(c: Context, sources: bool = False) -> None:
     chosen = [name for name, wanted in (("sources", sources),) if wanted]
     if not chosen:
         listing = ", ".join(f"--{name} ({what})" for name, what in CLEANABLE.items())
-        raise Exit(f"error: nothing to clean; choose: {listing}", code=2)
+        raise UsageError("nothing to clean", hint=f"choose: {listing}")
     if sources:
         cache = SourceCache.default()
         freed = clean_sources(cache)
@@ -223,37 +213,29 @@ def bench(
 
 @task(
     help={
-        "python": "CPython minor or release (default: the matrix's newest)",
-        "variant": "variant name or +-joined features (default: default)",
-        "platform": "platform name (default: this machine's)",
-        "profile": "release (default), optimized or debug",
+        **selection.HELP,
         "all": "package every cell built under the build root; list those that cannot be",
-        "matrix": FILTER_HELP["matrix"],
     }
 )
 @reported
 def package(
     c: Context,
     python: str = "",
-    variant: str = "default",
+    variant: str = "",
     platform: str = "",
     profile: str = "",
     all: bool = False,
     matrix: str = "",
 ) -> None:
     """Package built, verified cells into dist/: archive, manifest, SHA256SUMS, index.json."""
+    cells = CellOptions(python=python, variant=variant, platform=platform, profile=profile)
     model = matrixfile.load(matrix or None)
     if all:
         chosen = artifacts.built_cells(model)
         if not chosen:
             raise UsageError(f"no built cells under {layout.build_root()}", hint="invoke build …")
     else:
-        cell = model.cell(
-            python=python or None,
-            variant=variant,
-            platform=platform or None,
-            profile=profile or None,
-        )
+        cell = cells.one(model)
         chosen = [(cell, layout.CellPaths.of(cell.id))]
     refused = 0
     for cell, paths in chosen:
@@ -300,10 +282,7 @@ def index(c: Context, check: bool = False, dist: str = "", base_url: str = "") -
 
 
 BUILD_HELP = {
-    "python": "CPython minor or release from matrix.yaml (default: the newest)",
-    "variant": "variant name or +-joined features (default: default); with --all, a filter",
-    "platform": "platform name (default: this machine's); with --all, a filter",
-    "profile": "release (default), optimized or debug; with --all, a filter",
+    **selection.HELP,
     "builder": "docker (Linux default: in the builder image, hermetic) or native (this machine; "
     "macOS default); windows cells use PCbuild",
     "jobs": "total make -j budget shared by all cells built at once (default: all cores)",
@@ -314,7 +293,6 @@ BUILD_HELP = {
     "force": "rebuild cells whose build is already complete and up to date",
     "dry_run": "stop before configure: for each cell, say whether it would build (source "
     "cached or reachable, builder image, toolchain preflight) or name the missing piece",
-    "matrix": FILTER_HELP["matrix"],
 }
 
 
@@ -339,25 +317,8 @@ def build(
     """Build CPython cells: staged install, build.log and build.json under build/<cell-id>/."""
 
     model = matrixfile.load(matrix or None)
-    if all:
-        selection = model.selection(
-            python=python,
-            variant=variant,
-            platform=platform or model.platform(host_platform()).name,
-            profile=profile,
-        )
-        cells = list(model.expand(selection).cells)
-        if not cells:
-            raise UsageError("no cells match these filters", hint="see `invoke matrix`")
-    else:
-        cells = [
-            model.cell(
-                python=python or None,
-                variant=variant or "default",
-                platform=platform or None,
-                profile=profile or None,
-            )
-        ]
+    chosen = CellOptions(python=python, variant=variant, platform=platform, profile=profile)
+    cells = chosen.every(model) if all else [chosen.one(model)]
     options = pipeline.Options(
         builder=pipeline.parse_builder(builder),
         jobs=jobs or None,
@@ -418,11 +379,10 @@ def bench_build(c: Context, python: str = "3.13", variant: str = "default", jobs
 
 
 VERIFY_HELP = {
+    **selection.HELP,
     "python": "with --variant: the cell's CPython (default: newest); with --interpreter: its "
     "version when it cannot be read (3.14 or 3.14.10)",
     "variant": "verify the built cell of this variant (build/<cell-id>/install)",
-    "platform": "the cell's platform (default: this machine's)",
-    "profile": "the cell's profile (default: release)",
     "interpreter": "verify this interpreter instead of a built cell (a path; inside --image if "
     "given)",
     "expect": "with --interpreter: the variant it claims to be, a matrix.yaml name or +-joined "
@@ -437,7 +397,6 @@ VERIFY_HELP = {
     "platform",
     "no_behaviour": "skip the behaviour checks (threads, remote_exec, venv, relocation)",
     "verbose": "show detail lines",
-    "matrix": FILTER_HELP["matrix"],
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from cpmatrix import builders, console
 from cpmatrix import features as fx
-from cpmatrix.builders import base
+from cpmatrix.builders import base, portable
 from cpmatrix.errors import EnvironmentProblem, SourceError
 from cpmatrix.matrix import BuilderKind, Cell
 from cpmatrix.pipeline import Options, builder_kind
@@ -60,11 +60,15 @@ def _run_script(kind: BuilderKind, script: str) -> str:
             raise AssertionError(kind)
 
 
-def _tools(cell: Cell) -> tuple[fx.Tool, ...]:
-    """The tools the build's preflight checks; on macOS the LLVM keg's, found with brew."""
+def _tools(cell: Cell, kind: BuilderKind) -> tuple[fx.Tool, ...]:
+    """The tools the build's preflight checks: in Docker the sysroot's compiler too (as
+    steps.execute adds it); on macOS the LLVM keg's, found with brew."""
     if cell.platform.os == "windows":
         return ()
     tools = base.required_tools(cell)
+    if kind == "docker":
+        sysroot = portable.Sysroot()
+        tools += (fx.Tool(sysroot.compiler, f"compiles against the sysroot {sysroot.path}", ""),)
     major = base.toolchain(cell).llvm_major
     if cell.platform.os == "macos" and major is not None:
         from cpmatrix.builders import posix
@@ -103,7 +107,7 @@ def plan(cells: Sequence[Cell], options: Options) -> list[PlannedCell]:
     tools: dict[str, tuple[fx.Tool, ...]] = {}
     for cell in cells:
         try:
-            tools[cell.id] = _tools(cell)
+            tools[cell.id] = _tools(cell, kinds[cell.id])
         except EnvironmentProblem as problem:
             problems[cell.id] = problem.message.splitlines()[0]
     outputs: dict[BuilderKind, str] = {}

@@ -3,10 +3,36 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, assert_never, get_args
 
 from cpmatrix import ci, console
+from cpmatrix.errors import UsageError, did_you_mean
 from cpmatrix.matrix import Cell, Resolution
+
+Format = Literal["table", "json", "github", "github-shards"]
+FORMATS: tuple[Format, ...] = get_args(Format)
+
+
+def parse_format(text: str) -> Format:
+    for known in FORMATS:
+        if known == text:
+            return known
+    raise UsageError(f"unknown --format {text!r}", hint=did_you_mean(text, FORMATS))
+
+
+def render(resolution: Resolution, format: Format, shard: ci.Shard | None = None) -> str:
+    """The resolved matrix in one of ``invoke matrix``'s formats."""
+    match format:
+        case "table":
+            return matrix_table(resolution)
+        case "json":
+            return matrix_json(resolution)
+        case "github":
+            return github_json(resolution, shard)
+        case "github-shards":
+            return github_shards_json(resolution)
+        case _:
+            assert_never(format)
 
 
 def cell_record(cell: Cell) -> dict[str, Any]:

@@ -19,18 +19,23 @@ from cpmatrix import features as fx
 from cpmatrix.builders import base, portable, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
 from cpmatrix.errors import EnvironmentProblem
+from cpmatrix.features import toolchains
 from cpmatrix.matrix import BuilderKind, Cell
 
 LINUX_CCACHE_WRAPPERS = Path("/usr/lib/ccache")
 
 
 def brew_prefix_command(llvm_major: int) -> tuple[str, ...]:
-    return ("brew", "--prefix", f"llvm@{llvm_major}")
+    return ("brew", "--prefix", toolchains.homebrew_formula(llvm_major))
+
+
+def brew_install(llvm_major: int) -> str:
+    return toolchains.install_hint(toolchains.packages_for("macos", llvm_major, stencils=True))
 
 
 def macos_llvm_tools(llvm_major: int, prefix: str) -> tuple[fx.Tool, ...]:
     """The LLVM tools of a Homebrew keg, named by full path so preflight checks that keg."""
-    hint = f"brew install llvm@{llvm_major}"
+    hint = brew_install(llvm_major)
     return tuple(
         fx.Tool(f"{prefix}/bin/{name}", f"JIT stencils (LLVM {llvm_major})", hint)
         for name in ("clang", "llvm-readobj", "llvm-objdump")
@@ -52,14 +57,14 @@ def brew_prefix(llvm_major: int) -> str:
     if shutil.which("brew") is None:
         raise EnvironmentProblem(
             f"this build needs LLVM {llvm_major} from Homebrew, and brew is not installed",
-            hint=f"install Homebrew, then `brew install llvm@{llvm_major}`",
+            hint=f"install Homebrew, then `{brew_install(llvm_major)}`",
         )
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     prefix = done.stdout.strip()
     if done.returncode != 0 or not Path(prefix, "bin", "clang").exists():
         raise EnvironmentProblem(
             f"`{' '.join(command)}` found no LLVM {llvm_major} ({done.stderr.strip()[:200]})",
-            hint=f"brew install llvm@{llvm_major}",
+            hint=brew_install(llvm_major),
         )
     return prefix
 

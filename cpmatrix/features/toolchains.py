@@ -118,6 +118,11 @@ def llvm_major(version: Version, features: frozenset[Feature], os: OS) -> int | 
     return None
 
 
+def homebrew_formula(major: int) -> str:
+    """Homebrew's keg-only LLVM of one major (``brew --prefix llvm@19``)."""
+    return f"llvm@{major}"
+
+
 def packages_for(os: OS, major: int, *, stencils: bool) -> tuple[Package, ...]:
     """What provides LLVM ``major`` on an OS (``stencils``: llvm-readobj too, not only clang)."""
     match os:
@@ -125,7 +130,7 @@ def packages_for(os: OS, major: int, *, stencils: bool) -> tuple[Package, ...]:
             clang = Package("apt", f"clang-{major}")
             return (clang, Package("apt", f"llvm-{major}")) if stencils else (clang,)
         case "macos":
-            return (Package("brew", f"llvm@{major}"),)
+            return (Package("brew", homebrew_formula(major)),)
         case "windows":
             return (Package("choco", f"llvm@{major}"),)
         case _:

@@ -18,7 +18,7 @@ from cpmatrix import console, matrixfile, pipeline
 from cpmatrix.builders import steps
 from cpmatrix.builders.base import BuildRequest
 from cpmatrix.builders.docker import DockerBuilder, container_spec
-from cpmatrix.builders.image import builder_image
+from cpmatrix.builders.image import base_image, builder_image
 from cpmatrix.containers import Container, ContainerSpec, Mount, leftover_containers
 from cpmatrix.errors import EnvironmentProblem
 from cpmatrix.layout import PROJECT_ROOT, CellPaths
@@ -195,12 +195,13 @@ def test_ctrl_c_removes_the_container_and_marks_the_cell(
 def test_missing_llvm_is_named_before_configure(
     docker_engine: None, cpython_source: SourceTree, tmp_path: Path
 ) -> None:
-    """The builder image has LLVM 18 and 19; a 3.15 JIT cell needs 21 and must stop at preflight."""
+    """An image without LLVM 21 (the bare trixie base the builder image starts from) stops a
+    3.15 JIT cell at preflight, naming what to install. (The builder image has 18, 19 and 21.)"""
     cell = matrixfile.load().cell(python="3.15", variant="jit", platform="linux-x86_64")
     paths = CellPaths.of(cell.id, tmp_path)
     request = BuildRequest(cell=cell, source=cpython_source, paths=paths, jobs=1)
     with pytest.raises(EnvironmentProblem) as caught:
-        DockerBuilder().build(request)
+        DockerBuilder(image=base_image("trixie")).build(request)
     message = caught.value.message
     assert f"lacks what {cell.id} needs" in message
     assert (
