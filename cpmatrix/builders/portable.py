@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpmatrix.builders import finish_tree
+from cpmatrix.features.toolchains import SYSROOT_CC
 
 SYSROOT = "/opt/sysroot"
 SYSROOT_RUNTIME = "/opt/sysroot-runtime"
@@ -27,20 +28,14 @@ BUNDLE_DIR = finish_tree.BUNDLE_DIR
 HOST_LIBRARIES = finish_tree.HOST_LIBRARIES
 
 
-COMPILER = "clang-19"
-"""The sysroot build's C compiler where the cell needs no particular one. Not gcc: the gcc
-driver adds its own library directories (``/usr/lib/gcc/…/../../../x86_64-linux-gnu``)
-outside the sysroot, so the builder's newer libc.so is linked and the glibc floor is lost;
-clang keeps every path under ``--sysroot`` and takes crt files and libgcc from the sysroot's gcc."""
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sysroot:
     """Where a runner's sysroot is, as the build sees it."""
 
     path: str = SYSROOT
     runtime_libraries: str = SYSROOT_RUNTIME
-    compiler: str = COMPILER
+    compiler: str = SYSROOT_CC
+    """Where the cell needs no particular compiler (see features.toolchains.SYSROOT_CC)."""
 
     def configure_env(self, cc: str) -> tuple[tuple[str, str], ...]:
         """CC with --sysroot, and pkg-config confined to the sysroot's .pc files."""

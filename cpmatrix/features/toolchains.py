@@ -16,6 +16,12 @@ from cpmatrix.features import OS, Feature, Version, needs_llvm
 TAILCALL_MIN_CLANG = 19
 """The tail-call interpreter needs ``preserve_none`` and ``musttail``: clang 19 or newer."""
 
+SYSROOT_CC = f"clang-{TAILCALL_MIN_CLANG}"
+"""The C compiler of a Linux cell that builds against an older sysroot and needs no particular
+clang. Not gcc: its driver adds library directories outside ``--sysroot``
+(``/usr/lib/gcc/…/../../../x86_64-linux-gnu``), links the builder's newer libc and loses the
+glibc floor; clang keeps every path under the sysroot."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WindowsToolset:

@@ -87,7 +87,7 @@ def identity(facts: dict[str, Any], version: Version, expect: Expectation) -> li
         observed += f", EXT_SUFFIX={suffix}"
     ok = (py_debug == 1) == debug
     if isinstance(flags, str):
-        ok = ok and ("d" in flags) == debug
+        ok = ok and (fx.DEBUG_ABIFLAG in flags) == debug
     checks.append(make("debug build", "identity", "yes" if debug else "no", observed, ok))
     return checks
 
@@ -161,7 +161,9 @@ def abiflags_check(flags: Any, has: bool) -> Check:
     if not isinstance(flags, str):
         why = f"sys.abiflags is {show(flags)} here (Windows before 3.14 has none)"
         return skip(name, group, why)
-    return make(name, group, "yes" if has else "no", repr(flags), ("t" in flags) == has)
+    return make(
+        name, group, "yes" if has else "no", repr(flags), (fx.FREETHREADED_ABIFLAG in flags) == has
+    )
 
 
 def threads_check(found: dict[str, Any] | None, has: bool) -> Check:
