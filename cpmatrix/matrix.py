@@ -11,7 +11,7 @@ import platform as host
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from cpmatrix import features as fx
 from cpmatrix.errors import ImpossibleCellError, UsageError, did_you_mean
@@ -107,6 +107,22 @@ class Cell:
     @property
     def features(self) -> frozenset[Feature]:
         return self.variant.features
+
+    def record(self) -> dict[str, Any]:
+        """The cell as plain data: what build records, manifests and ``--format json`` share."""
+        return {
+            "id": self.id,
+            "python": str(self.python.release),
+            "series": self.python.series.minor_text,
+            "variant": self.variant.name,
+            "features": [str(f) for f in self.variant.ordered],
+            "platform": self.platform.name,
+            "os": self.platform.os,
+            "arch": self.platform.arch,
+            "profile": self.profile,
+            "runner": self.platform.runner,
+            "builder": self.platform.builder,
+        }
 
     def __str__(self) -> str:
         return self.id

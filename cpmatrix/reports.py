@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, assert_never, get_args
+from typing import Literal, assert_never, get_args
 
 from cpmatrix import ci, console
 from cpmatrix.errors import UsageError, did_you_mean
-from cpmatrix.matrix import Cell, Resolution
+from cpmatrix.matrix import Resolution
 
 Format = Literal["table", "json", "github", "github-shards"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -35,23 +35,6 @@ def render(resolution: Resolution, format: Format, shard: ci.Shard | None = None
             assert_never(format)
 
 
-def cell_record(cell: Cell) -> dict[str, Any]:
-    """A cell as plain data: what manifests, reports and ``--format json`` share."""
-    return {
-        "id": cell.id,
-        "python": str(cell.python.release),
-        "series": cell.python.series.minor_text,
-        "variant": cell.variant.name,
-        "features": [str(f) for f in cell.variant.ordered],
-        "platform": cell.platform.name,
-        "os": cell.platform.os,
-        "arch": cell.platform.arch,
-        "profile": cell.profile,
-        "runner": cell.platform.runner,
-        "builder": cell.platform.builder,
-    }
-
-
 def matrix_table(resolution: Resolution) -> str:
     rows = [
         [c.id, str(c.python.release), c.variant.name, c.platform.name, c.profile, c.platform.runner]
@@ -67,7 +50,7 @@ def matrix_table(resolution: Resolution) -> str:
 
 def matrix_json(resolution: Resolution) -> str:
     data = {
-        "cells": [cell_record(c) for c in resolution.cells],
+        "cells": [c.record() for c in resolution.cells],
         "skipped": [{"cell": s.description, "reason": s.reason} for s in resolution.skipped],
     }
     return json.dumps(data, indent=2)

@@ -16,7 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import reports
 from cpmatrix.artifacts.cache import ContentKey, content_key
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
@@ -41,7 +40,7 @@ def install_tree(into: Path) -> Path:
 def build_record(cell: Cell) -> dict[str, Any]:
     return {
         "schema": 1,
-        "cell": reports.cell_record(cell),
+        "cell": cell.record(),
         "source": {
             "sha256": cell.python.sha256,
             "origin": "debian: python3.13_3.13.5.orig.tar.xz",

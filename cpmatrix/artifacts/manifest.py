@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import cpmatrix
-from cpmatrix import layout, reports
+from cpmatrix import layout
 from cpmatrix.artifacts.archive import Written
 from cpmatrix.elfinfo import Requirements
 from cpmatrix.errors import ArtifactError
@@ -159,7 +159,7 @@ def make(inputs: Inputs) -> dict[str, Any]:
         "features": [str(f) for f in cell.variant.ordered],
         "profile": cell.profile,
         "platform": cell.platform.name,
-        "cell": reports.cell_record(cell),
+        "cell": cell.record(),
         "artifact": {
             "file": archive_name(cell.id),
             "format": ARCHIVE_FORMAT,

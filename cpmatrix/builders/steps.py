@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import IO, Protocol
 
 import cpmatrix
-from cpmatrix import console, reports
+from cpmatrix import console
 from cpmatrix import features as fx
 from cpmatrix.artifacts.archive import source_date_epoch
 from cpmatrix.builders import base, portable
@@ -278,7 +278,7 @@ def _record_start(
     return {
         "schema": 1,
         "cpmatrix": cpmatrix.__version__,
-        "cell": reports.cell_record(request.cell),
+        "cell": request.cell.record(),
         "source": request.source.record(),
         "prefix": commands.prefix,
         "relocatable": "no --enable-shared: the interpreter finds its stdlib next to itself",
