@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import IO, Protocol
 
 import cpmatrix
-from cpmatrix import console
+from cpmatrix import console, layout
 from cpmatrix import features as fx
 from cpmatrix.artifacts.archive import source_date_epoch
 from cpmatrix.builders import base, portable
@@ -222,6 +222,8 @@ def execute(
                 (paths.work / portable.SCRIPT_NAME).write_bytes(portable.script_source())
                 steps.append(("portable", commands.finish, {}))
             for phase, argv, env in steps:
+                if phase == "portable":
+                    record["binary"] = unstripped_evidence(paths, request)
                 started = time.monotonic()
                 log.begin(phase, base.shell_line(argv, env))
                 code = runner.run(argv, env=env, on_line=log.write)
@@ -242,6 +244,18 @@ def execute(
         record["finished"] = _now()
         write_json_atomic(paths.record, record)
     return BuildResult(install=paths.install, record=record, phases=phases)
+
+
+def unstripped_evidence(paths: CellPaths, request: BuildRequest) -> dict[str, object]:
+    """What the portable phase's stripping removes, read from the staged tree first: the
+    interpreter's ``_TAIL_CALL_*`` functions (verify.binary), for the tail-call check."""
+    from cpmatrix.verify import binary
+
+    cell = request.cell
+    staged = staging_dir(paths) / base.prefix_for(cell).lstrip("/")
+    name = layout.interpreter_in_tree(cell.version, cell.features, cell.profile, cell.platform.os)
+    files = [staged / name, *sorted(staged.glob("lib/libpython*.so*"))]
+    return binary.evidence([str(f) for f in files if f.is_file() and not f.is_symlink()])
 
 
 def _sysroot_compiler(sysroot: portable.Sysroot) -> fx.Tool:
