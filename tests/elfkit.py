@@ -14,7 +14,7 @@ from pathlib import Path
 CC = "cc"
 
 
-def _cc(*argv: str | Path) -> None:
+def cc(*argv: str | Path) -> None:
     subprocess.run([CC, *map(str, argv)], check=True, capture_output=True)
 
 
@@ -40,7 +40,7 @@ def make(base: Path) -> ElfTree:
         "#include <stdio.h>\nint cpmx_value(void);\n"
         'int main(void) { printf("%d\\n", cpmx_value()); return 0; }\n'
     )
-    _cc(
+    cc(
         "-g",
         "-shared",
         "-fPIC",
@@ -49,7 +49,7 @@ def make(base: Path) -> ElfTree:
         libdir / "libcpmxdep.so.2",
         src / "dep.c",
     )
-    _cc(
+    cc(
         "-g",
         "-shared",
         "-fPIC",
@@ -61,7 +61,7 @@ def make(base: Path) -> ElfTree:
         "-l:libcpmxdep.so.2",
     )
     program = tree / "bin/python3.13"
-    _cc(
+    cc(
         "-g",
         "-o",
         program,
@@ -71,5 +71,5 @@ def make(base: Path) -> ElfTree:
         "-Wl,--allow-shlib-undefined",
     )
     module = tree / "lib/python3.13/lib-dynload/_cpmx.cpython-313-x86_64-linux-gnu.so"
-    _cc("-g", "-shared", "-fPIC", "-o", module, src / "lib.c", f"-L{libdir}", "-l:libcpmxdep.so.2")
+    cc("-g", "-shared", "-fPIC", "-o", module, src / "lib.c", f"-L{libdir}", "-l:libcpmxdep.so.2")
     return ElfTree(sysroot=sysroot, tree=tree, program=program, module=module)

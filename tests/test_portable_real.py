@@ -103,6 +103,7 @@ def test_archives_are_stripped_with_debug_info_beside_them(
     roles = {extra["role"]: extra["file"] for extra in data["artifact"]["also"]}
     assert roles == {
         "archive-zst": f"{data['id']}.tar.zst",
+        "tests": f"{data['id']}-tests.tar.gz",
         "dbgsym": f"{data['id']}-dbgsym.tar.gz",
     }
     assert all((dist / name).is_file() for name in roles.values())

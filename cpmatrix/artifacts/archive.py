@@ -63,13 +63,24 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    """Every entry under directory, depth first, names in byte order; symlinks not followed."""
+Select = Callable[[str], bool]
+"""Which entries (by path relative to the root, ``.`` for the root) an archive holds."""
+
+
+def everything(relative: str) -> bool:
+    return True
+
+
+def _walk(directory: Path, root: Path, select: Select) -> Iterator[Path]:
+    """Every selected entry under directory, depth first, names in byte order; symlinks not
+    followed; a directory not selected is not entered."""
     for entry in sorted(os.scandir(directory), key=lambda e: os.fsencode(e.name)):
         path = Path(entry.path)
+        if not select(path.relative_to(root).as_posix()):
+            continue
         yield path
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(path)
+            yield from _walk(path, root, select)
 
 
 def _link_target(path: Path, root: Path) -> str:
@@ -104,10 +115,15 @@ def _entry(path: Path, root: Path, top: str, mtime: int) -> tarfile.TarInfo:
 
 
 def write_entries(
-    out: tarfile.TarFile, root: Path, top: str, mtime: int, on_entry: Callable[[int], None]
+    out: tarfile.TarFile,
+    root: Path,
+    top: str,
+    mtime: int,
+    on_entry: Callable[[int], None],
+    select: Select = everything,
 ) -> int:
     count = 0
-    for path in (root, *_walk(root)):
+    for path in (root, *_walk(root, root, select)):
         info = _entry(path, root, top, mtime)
         if info.isreg():
             with path.open("rb") as handle:
@@ -141,6 +157,7 @@ def write_tar_gz(
     top: str,
     mtime: int | None = None,
     on_entry: Callable[[int], None] = lambda count: None,
+    select: Select = everything,
 ) -> Written:
     """Pack root as ``top/…`` into out (a partial file); returns its sha256 and size.
 
@@ -156,7 +173,7 @@ def write_tar_gz(
         ) as compressed,
         tarfile.open(fileobj=compressed, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
-        entries = write_entries(tar, root, top, stamp, on_entry)
+        entries = write_entries(tar, root, top, stamp, on_entry, select)
     out.chmod(0o644)
     return Written(sha256=sha256_of(out), size=out.stat().st_size, entries=entries, mtime=stamp)
 

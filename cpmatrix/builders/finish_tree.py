@@ -53,14 +53,25 @@ LIBRARY_DIRS = (
     "usr/lib",
 )
 ELF_MAGIC = b"\x7fELF"
+LOADABLE = (2, 3)
+"""ELF types the loader maps (ET_EXEC, ET_DYN); object files (``config-3.X/python.o``) are not."""
 BUILD_ID = re.compile(r"Build ID:\s*([0-9a-f]+)")
 
 
-def is_elf(path: Path) -> bool:
+def elf_type(path: Path) -> int | None:
+    """The ELF ``e_type`` of a regular file (little- or big-endian), None for anything else."""
     if path.is_symlink() or not path.is_file():
-        return False
+        return None
     with path.open("rb") as handle:
-        return handle.read(4) == ELF_MAGIC
+        header = handle.read(18)
+    if len(header) < 18 or header[:4] != ELF_MAGIC:
+        return None
+    return int.from_bytes(header[16:18], "little" if header[5] == 1 else "big")
+
+
+def is_elf(path: Path) -> bool:
+    """A file the loader maps: what bundling, the gate and --strip-unneeded are about."""
+    return elf_type(path) in LOADABLE
 
 
 def elf_files(tree: Path) -> list[Path]:
@@ -104,13 +115,17 @@ def dpkg_owners(sysroot: Path) -> dict[str, tuple[str, str]]:
             elif line.startswith("Version: ") and package:
                 versions[package] = line.split(": ", 1)[1]
     owners: dict[str, tuple[str, str]] = {}
+    links: dict[str, tuple[str, str]] = {}
     for listing in sorted(info.glob("*.list")) if info.is_dir() else []:
         package = listing.stem.split(":")[0]
         for line in listing.read_text(encoding="utf-8", errors="replace").splitlines():
-            real = os.path.realpath(str(sysroot) + line) if line else ""
-            if real:
-                owners.setdefault(real, (package, versions.get(package, "")))
-    return owners
+            if not line:
+                continue
+            listed = str(sysroot) + line
+            # the package that ships the file itself, not one with a symlink to it (-dev's .so)
+            chosen = links if Path(listed).is_symlink() else owners
+            chosen.setdefault(os.path.realpath(listed), (package, versions.get(package, "")))
+    return {**links, **owners}
 
 
 def bundle(tree: Path, sysroot: Path) -> list[dict[str, str]]:
@@ -197,9 +212,10 @@ def build_id(path: Path) -> str | None:
 def split_debug(tree: Path, dbgsym: Path) -> list[dict[str, str]]:
     """Debug info out to dbgsym/.build-id/, then strip; static archives only lose theirs."""
     written = []
-    for path in elf_files(tree) + sorted(tree.glob("lib/python3*/config-*/*.a")):
+    objects = [p for p in sorted(tree.glob("lib/python3*/config-*/*")) if p.suffix in (".a", ".o")]
+    for path in elf_files(tree) + objects:
         relative = str(path.relative_to(tree))
-        if path.suffix == ".a":
+        if path.suffix in (".a", ".o"):
             run("strip", "--strip-debug", str(path))
             continue
         if has_debug_info(path):

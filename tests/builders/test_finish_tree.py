@@ -119,3 +119,18 @@ def test_the_finish_command_runs_the_script_from_the_work_dir() -> None:
     assert command[:2] == ("python3", f"/build/work/{portable.SCRIPT_NAME}")
     assert command[command.index("--sysroot") + 1] == portable.SYSROOT
     assert portable.script_source().startswith(b'"""Make a staged CPython install tree')
+
+
+def test_object_files_are_not_bundled_but_lose_their_debug_info(built: elfkit.ElfTree) -> None:
+    """make install puts python.o into config-3.X/: patchelf refuses it ("wrong ELF type")."""
+    config = built.tree / "lib/python3.13/config-3.13-x86_64-linux-gnu"
+    config.mkdir(parents=True)
+    source = built.tree.parent / "src" / "obj.c"
+    source.write_text("int cpmx_object(void) { return 7; }\n")
+    elfkit.cc("-g", "-c", "-o", config / "python.o", source)
+    assert finish_tree.elf_type(config / "python.o") == 1 and not finish_tree.is_elf(
+        config / "python.o"
+    )
+    finish_tree.bundle(built.tree, built.sysroot)
+    finish_tree.split_debug(built.tree, built.tree.parent / "dbgsym")
+    assert not finish_tree.has_debug_info(config / "python.o")
