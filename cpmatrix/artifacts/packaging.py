@@ -7,12 +7,11 @@ Only a cell whose verification passed is packaged: one that failed stays in
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, elfinfo, layout
+from cpmatrix import console, elfinfo, layout, safetar
 from cpmatrix.artifacts import index, manifest
 from cpmatrix.artifacts.archive import (
     partial_file,
@@ -140,12 +139,21 @@ def package(
 
 
 def extract(archive: Path, into: Path) -> Path:
-    """Unpack an artifact (for consumers and tests); returns its top directory."""
-    shutil.unpack_archive(archive, into, filter="data")
-    tops = [p for p in into.iterdir() if p.is_dir()]
-    if len(tops) != 1:
-        raise ArtifactError(f"{archive.name} does not have exactly one top directory")
-    return tops[0]
+    """Unpack an artifact (for consumers and tests) with :mod:`cpmatrix.safetar`; its top dir."""
+    into.mkdir(parents=True, exist_ok=True)
+    try:
+        return safetar.extract(archive, into)
+    except safetar.ArchiveRefused as refused:
+        raise ArtifactError(
+            f"refused {archive.name}: {refused}",
+            hint="this is not an archive cpmatrix made; nothing was extracted",
+        ) from None
+    except safetar.ArchiveUnreadable as error:
+        raise ArtifactError(f"{archive.name} is truncated or corrupt: {error}") from None
+    except OSError as error:
+        raise ArtifactError(
+            f"cannot extract {archive.name} into {error.filename or into}: {error.strerror}"
+        ) from None
 
 
 def built_cells(model: Matrix, root: Path | None = None) -> list[tuple[Cell, CellPaths]]:

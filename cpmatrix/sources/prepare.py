@@ -23,7 +23,13 @@ from cpmatrix.sources.model import (
     SourceTree,
     Tarball,
 )
-from cpmatrix.sources.store import SourceCache, cached_tarball, make_read_only, sha256_file
+from cpmatrix.sources.store import (
+    SourceCache,
+    cached_tarball,
+    make_read_only,
+    remove_tree,
+    sha256_file,
+)
 
 
 def prepare(
@@ -209,7 +215,15 @@ def _build_tree(
     console.progress(f"source: extracting {tarball.path.name}")
     with cache.temp_dir("tree-") as scratch:
         (scratch / "x").mkdir()
-        top = extract.extract(tarball.path, scratch / "x")
+        try:
+            top = extract.extract(tarball.path, scratch / "x")
+        except extract.Refused as refused:
+            if tarball.path.parent.parent == cache.tarballs:
+                remove_tree(tarball.path.parent)  # its slot: never served again
+            raise extract.Refused(
+                f"{refused.message}; removed it from the cache ({tarball.path.parent})",
+                hint=refused.hint,
+            ) from None
         patches.apply(patchset, top, scratch)
         make_read_only(top)
         top.chmod(stat.S_IMODE(top.stat().st_mode) | stat.S_IWUSR)
