@@ -2,8 +2,9 @@
 
 The index lists every artifact with the manifest fields a consumer selects on (python, variant,
 platform, profile, min glibc), so nobody has to guess a file name. SHA256SUMS is what
-``sha256sum -c`` reads. Both are rewritten from the manifests in dist/, under a lock, and
-written atomically; ``check`` re-hashes every file and reports each that does not match.
+``sha256sum -c`` reads. Both are rewritten from the manifests in dist/, under a lock, as part
+of a publication (:mod:`~cpmatrix.artifacts.publish`); ``check`` re-hashes every file and
+reports each that does not match.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from typing import Any
 from filelock import FileLock
 
 import cpmatrix
-from cpmatrix import layout
-from cpmatrix.artifacts import manifest
+from cpmatrix import console, layout
+from cpmatrix.artifacts import manifest, publish
 from cpmatrix.artifacts.archive import remove_stale_partials, sha256_of
 from cpmatrix.errors import ArtifactError
-from cpmatrix.fileio import write_text_atomic
 
 INDEX = "index.json"
 SUMS = "SHA256SUMS"
@@ -80,26 +80,31 @@ def entry(data: dict[str, Any], manifest_path: Path) -> dict[str, Any]:
 def write_index(dist: Path) -> list[dict[str, Any]]:
     """Rewrite index.json and SHA256SUMS from the manifests in dist; returns the entries."""
     dist.mkdir(parents=True, exist_ok=True)
-    with lock(dist):
-        return write_index_unlocked(dist)
+    with lock(dist), publish.publication(dist) as publication:
+        entries = stage_index(publication)
+        publication.commit()
+        return entries
 
 
-def write_index_unlocked(dist: Path) -> list[dict[str, Any]]:
-    """write_index for a caller that already holds ``lock(dist)``; sweeps stale partials."""
-    remove_stale_partials(dist)
-    entries = [entry(manifest.load(path), path) for path in manifests(dist)]
+def stage_index(publication: publish.Publication) -> list[dict[str, Any]]:
+    """Stage index.json and SHA256SUMS for dist/ as it will be once ``publication`` commits:
+    its manifests, with the staged ones in place of those they replace."""
+    remove_stale_partials(publication.dist)
+    future = {path.name: path for path in manifests(publication.dist)}
+    future.update(publication.staged(".json"))
+    entries = [entry(manifest.load(path), path) for _, path in sorted(future.items())]
     index = {
         "schema": INDEX_SCHEMA,
         "generated_by": f"cpmatrix {cpmatrix.__version__}",
         "artifacts": entries,
     }
-    write_text_atomic(dist / INDEX, json.dumps(index, indent=2, sort_keys=True) + "\n")
+    publication.write_text(INDEX, json.dumps(index, indent=2, sort_keys=True) + "\n")
     sums = sorted(
         [(e["sha256"], e["file"]) for e in entries]
         + [(e["manifest_sha256"], e["manifest"]) for e in entries],
         key=lambda pair: pair[1],
     )
-    write_text_atomic(dist / SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums))
+    publication.write_text(SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums))
     return entries
 
 
@@ -149,7 +154,15 @@ def _claims(dist: Path, problems: list[Problem]) -> list[Claim]:
 
 
 def check(dist: Path) -> list[Problem]:
-    """Every file whose content does not match a sha256 that dist/ records for it."""
+    """Every file whose content does not match a sha256 that dist/ records for it.
+
+    A publication a crash interrupted is finished or discarded first (under dist's lock).
+    """
+    if dist.is_dir():
+        with lock(dist):
+            done = publish.recover(dist)
+        if done is not None:
+            console.info(f"{dist}: {done}")
     problems: list[Problem] = []
     claims = _claims(dist, problems)
     seen: dict[Path, str] = {}

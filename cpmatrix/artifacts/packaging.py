@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import console, elfinfo, layout, safetar
-from cpmatrix.artifacts import index, manifest
+from cpmatrix.artifacts import index, manifest, publish
 from cpmatrix.artifacts.archive import (
-    partial_file,
-    remove_stale_partials,
     write_tar_gz,
 )
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
 from cpmatrix.errors import ArtifactError, VerificationFailed
-from cpmatrix.fileio import write_text_atomic
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection
 
@@ -104,10 +101,10 @@ def package(
             on_entry(count)
 
     where.mkdir(parents=True, exist_ok=True)
-    with index.lock(where), partial_file(archive_path) as partial:
-        for stale in remove_stale_partials(where, archive_path.name, keep=partial):
-            console.warn(f"removed {stale.name}, left by an interrupted packaging")
-        written = write_tar_gz(paths.install, partial, top=cell.id, on_entry=progress)
+    with index.lock(where), publish.publication(where) as publication:
+        written = write_tar_gz(
+            paths.install, publication.path(archive_path.name), top=cell.id, on_entry=progress
+        )
         requirements = elfinfo.requirements(paths.install) if cell.platform.os == "linux" else None
         inputs = manifest.Inputs(
             cell=cell,
@@ -118,11 +115,9 @@ def package(
             key=key.digest,
             key_inputs=key.inputs,
         )
-        text = manifest.dumps(manifest.make(inputs))
-        manifest_path.unlink(missing_ok=True)  # never a new archive beside an old manifest
-        partial.replace(archive_path)
-        write_text_atomic(manifest_path, text)
-        index.write_index_unlocked(where)
+        publication.write_text(manifest_path.name, manifest.dumps(manifest.make(inputs)))
+        index.stage_index(publication)
+        publication.commit()
     console.info(
         f"{cell.id}: packaged {archive_path.name} ({written.size / 1e6:.1f} MB, "
         f"{written.entries} entries) in {console.elapsed(watch.seconds)}"
