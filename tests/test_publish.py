@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from artifactkit import built_cell, key_for
+from artifactkit import built_cell, key_for, record_verification
 
-from cpmatrix import artifacts, faults, matrixfile
+from cpmatrix import artifacts, faults
 from cpmatrix.artifacts import index, publish
 from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.errors import ArtifactError
@@ -44,14 +44,7 @@ PACKAGE = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def jit() -> Cell:
-    return matrixfile.load().cell(python="3.13", variant="jit", platform="linux-x86_64")
-
-
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CPMATRIX_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("own_cache")
 
 
 def state(dist: Path) -> dict[str, str]:
@@ -74,6 +67,7 @@ def old_and_new(tmp_path: Path, jit: Cell) -> Iterator[tuple[Path, Path, dict[st
     paths = built_cell(build, jit)
     artifacts.package(jit, paths, key=key_for(jit), dist=old)
     (paths.install / "lib/json/added.py").write_text("CHANGED = True\n")
+    record_verification(paths)  # verified again
     new = tmp_path / "new"
     shutil.copytree(old, new)
     faults.reached.clear()

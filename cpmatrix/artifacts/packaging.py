@@ -11,12 +11,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, elfinfo, layout, safetar
+from cpmatrix import console, elfinfo, layout, safetar, treedigest
 from cpmatrix.artifacts import index, manifest, publish
 from cpmatrix.artifacts.archive import (
     write_tar_gz,
 )
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
+from cpmatrix.builders import record as record_file
+from cpmatrix.builders.record import BuildRecord
 from cpmatrix.errors import ArtifactError, VerificationFailed
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection
@@ -35,7 +37,7 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
             f"{path} is missing: the {what} of this cell was not written",
             hint="build and verify the cell first: invoke build …",
         ) from None
-    except (OSError, json.JSONDecodeError) as error:
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError too
         raise ArtifactError(f"cannot read the {what} {path}: {error}") from None
     if not isinstance(data, dict):
         raise ArtifactError(f"{path} is not a JSON object")
@@ -63,15 +65,38 @@ def verified_report(paths: CellPaths) -> dict[str, Any]:
     return report
 
 
-def key_of_build(cell: Cell, record: Mapping[str, Any]) -> ContentKey:
+def unchanged_since_verification(paths: CellPaths, report: Mapping[str, Any]) -> None:
+    """Refuse an install tree that is not the one verification saw (by treedigest)."""
+    verified = report.get("install_sha256")
+    if not isinstance(verified, str):
+        raise ArtifactError(
+            f"{paths.verify_report} does not record which install tree it verified",
+            hint="verify the cell again (invoke verify, or invoke build, which reuses the build)",
+        )
+    now = treedigest.digest(paths.install)
+    if now != verified:
+        raise ArtifactError(
+            f"{paths.install} changed since it was verified (tree sha256 {now[:16]}…, "
+            f"verified {verified[:16]}…); it is not packaged",
+            hint="rebuild the cell (invoke build --force …) or verify it again",
+        )
+
+
+def checked_record(cell: Cell, paths: CellPaths) -> BuildRecord:
+    """build.json of a successful build of exactly this cell, validated."""
+    found = record_file.load_ok(paths.record)
+    if found.cell_id != cell.id:
+        raise record_file.RecordError(
+            f"{paths.record} is the record of {found.cell_id}, not of {cell.id}",
+            hint="rebuild the cell",
+        )
+    return found
+
+
+def key_of_build(cell: Cell, record: BuildRecord) -> ContentKey:
     """The key of a finished build: its builder kind and source as build.json records them."""
-    source, where = record.get("source"), record.get("where")
-    kind = where.get("builder") if isinstance(where, Mapping) else None
-    return current_key(
-        cell,
-        source=source if isinstance(source, Mapping) else None,
-        kind=kind if kind in BUILDER_KINDS else None,
-    )
+    kind = record.builder
+    return current_key(cell, source=record.source, kind=kind if kind in BUILDER_KINDS else None)
 
 
 def package(
@@ -85,7 +110,8 @@ def package(
     """dist/<cell-id>.tar.gz and its manifest from a built, verified cell; then the index."""
     where = dist or layout.dist_root()
     report = verified_report(paths)
-    record = _read_json(paths.record, "build record")
+    record = checked_record(cell, paths)
+    unchanged_since_verification(paths, report)
     key = key or key_of_build(cell, record)
     archive_path = where / manifest.archive_name(cell.id)
     manifest_path = where / manifest.manifest_name(cell.id)

@@ -15,13 +15,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
-import cpmatrix
 from cpmatrix import console, reports
 from cpmatrix import features as fx
-from cpmatrix.builders import base
+from cpmatrix.builders import base, record
 from cpmatrix.builders.base import BuildRequest, BuildResult, Phase
 from cpmatrix.errors import BuildFailed, CpmatrixError
-from cpmatrix.fileio import write_json_atomic
 from cpmatrix.layout import CellPaths
 
 PROGRESS_EVERY_SECONDS = 15.0
@@ -156,13 +154,14 @@ def execute(
     commands = base.commands(
         cell, source_dir=runner.source_dir, destdir=runner.destdir, jobs=request.jobs
     )
-    record = _record_start(request, runner, commands)
+    started_at, toolchain = _now(), {}
     phases: dict[str, float] = {}
+    result = "interrupted"
     try:
         with BuildLog(paths.log, cell.id) as log:
             started = time.monotonic()
             tools = (*base.required_tools(cell), *extra_tools)
-            record["toolchain"] = _preflight(runner, request, log, tools)
+            toolchain = _preflight(runner, request, log, tools)
             phases["preflight"] = time.monotonic() - started
             steps: tuple[tuple[Phase, tuple[str, ...], dict[str, str]], ...] = (
                 ("configure", commands.configure, dict(commands.configure_env)),
@@ -178,16 +177,15 @@ def execute(
                     raise base.phase_failed(cell, phase, code, paths.log)
         promote(paths, commands.prefix)
     except BaseException as error:
-        record["result"] = _result_of(error)
+        result = _result_of(error)
         raise
     else:
-        record["result"] = "ok"
+        result = record.OK
         paths.incomplete_marker.unlink()
     finally:
-        record["phases"] = {name: round(seconds, 2) for name, seconds in phases.items()}
-        record["finished"] = _now()
-        write_json_atomic(paths.record, record)
-    return BuildResult(install=paths.install, record=record, phases=phases)
+        written = _record(request, runner, commands, toolchain, phases, result, started_at)
+        written.write(paths.record)
+    return BuildResult(install=paths.install, record=written.dump(), phases=phases)
 
 
 def _result_of(error: BaseException) -> str:
@@ -202,21 +200,33 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def _record_start(
-    request: BuildRequest, runner: Runner, commands: base.Commands
-) -> dict[str, object]:
-    return {
-        "schema": 1,
-        "cpmatrix": cpmatrix.__version__,
-        "cell": reports.cell_record(request.cell),
-        "source": request.source.record(),
-        "prefix": commands.prefix,
-        "relocatable": "no --enable-shared: the interpreter finds its stdlib next to itself",
-        "jobs": request.jobs,
-        "where": runner.describe(),
-        "configure": {"argv": list(commands.configure), "env": dict(commands.configure_env)},
-        "make": list(commands.make),
-        "install": list(commands.install),
-        "fingerprint": dict(request.fingerprint),
-        "started": _now(),
-    }
+def _record(
+    request: BuildRequest,
+    runner: Runner,
+    commands: base.Commands,
+    toolchain: dict[str, str],
+    phases: dict[str, float],
+    result: str,
+    started: str,
+) -> record.BuildRecord:
+    return record.BuildRecord(
+        cell=reports.cell_record(request.cell),
+        result=result,
+        source=request.source.record(),
+        where=runner.describe(),
+        command=record.Command(
+            tool="configure", argv=commands.configure, env=dict(commands.configure_env)
+        ),
+        make=commands.make,
+        install=commands.install,
+        toolchain=toolchain,
+        phases={name: round(seconds, 2) for name, seconds in phases.items()},
+        fingerprint=dict(request.fingerprint),
+        prefix=commands.prefix,
+        jobs=request.jobs,
+        started=started,
+        finished=_now(),
+        notes={
+            "relocatable": "no --enable-shared: the interpreter finds its stdlib next to itself"
+        },
+    )
