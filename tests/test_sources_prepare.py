@@ -262,9 +262,7 @@ def test_scratch_left_by_a_killed_run_is_swept(tmp_path: Path) -> None:
     assert not stale.exists() and fresh.exists()
 
 
-def test_a_damaged_cached_tree_is_rebuilt_from_the_verified_tarball(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_damaged_cached_tree_is_rebuilt_from_the_verified_tarball(tmp_path: Path) -> None:
     source = write_small_tarball(tmp_path)
     release = small_release("https://example.invalid/x.tar.xz", source.read_bytes())
     cache = SourceCache(tmp_path / "cache")
@@ -279,12 +277,12 @@ def test_a_damaged_cached_tree_is_rebuilt_from_the_verified_tarball(
             writable.chmod(0o755)  # as a careless user would
         (tree / "Include/patchlevel.h").chmod(0o644)
         damage()
-        capsys.readouterr()
-        again = prepare(release, source=str(source), cache=cache).path
+        with console.using(console.Recorder()) as recorder:
+            again = prepare(release, source=str(source), cache=cache).path
         assert again == tree
-        assert "is damaged" in capsys.readouterr().err
+        assert any("is damaged" in text for _, text in recorder.lines)  # type: ignore[attr-defined]
         assert (tree / "configure").is_file() and not (tree / "Lib/extra.py").exists()
         assert (tree / "Include/patchlevel.h").read_text() == pristine
-    capsys.readouterr()
-    prepare(release, source=str(source), cache=cache)
-    assert "is damaged" not in capsys.readouterr().err
+    with console.using(console.Recorder()) as recorder:
+        prepare(release, source=str(source), cache=cache)
+    assert not any("is damaged" in text for _, text in recorder.lines)  # type: ignore[attr-defined]

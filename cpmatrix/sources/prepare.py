@@ -215,8 +215,8 @@ def _tree(
 
 
 def listing_path(tree: Path) -> Path:
-    """What the tree held when it was made: beside it, so the tree itself stays pristine."""
-    return tree.with_name(f"{tree.name}.listing.json")
+    """What ``trees/<key>`` held when it was made: ``listings/<key>.json``, outside the tree."""
+    return tree.parent.parent / "listings" / f"{tree.name}.json"
 
 
 def tree_damage(tree: Path) -> str | None:
