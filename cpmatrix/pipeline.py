@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 import os
 import signal
 import threading
@@ -17,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from cpmatrix import artifacts, builders, console, containers
+from cpmatrix.builders import record as build_record
 from cpmatrix.builders.base import Builder, BuildRequest, Source, commands
 from cpmatrix.errors import (
     CpmatrixError,
@@ -244,10 +243,11 @@ def up_to_date(paths: CellPaths, wanted: dict[str, object]) -> bool:
     if paths.incomplete_marker.exists() or not paths.install.is_dir():
         return False
     try:
-        record: dict[str, Any] = json.loads(paths.record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = build_record.load_ok(paths.record)
+    except build_record.RecordError as unusable:
+        console.detail(f"{paths.cell_id}: not reused: {unusable.message}")
         return False
-    return bool(record.get("result") == "ok" and record.get("fingerprint") == wanted)
+    return record.cell_id == paths.cell_id and dict(record.fingerprint) == wanted
 
 
 def run_cell(

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from cpmatrix import treedigest
 from cpmatrix.artifacts.cache import ContentKey, content_key
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
@@ -75,8 +76,14 @@ def built_cell(root: Path, cell: Cell, *, passed: bool = True) -> CellPaths:
     paths = CellPaths.of(cell.id, root)
     install_tree(paths.install)
     paths.record.write_text(json.dumps(build_record(cell)), encoding="utf-8")
-    paths.verify_report.write_text(json.dumps(verify_report(passed)), encoding="utf-8")
+    record_verification(paths, passed=passed)
     return paths
+
+
+def record_verification(paths: CellPaths, *, passed: bool = True) -> None:
+    """verify.json as verification writes it, with the digest of the install tree it saw."""
+    report = {**verify_report(passed), "install_sha256": treedigest.digest(paths.install)}
+    paths.verify_report.write_text(json.dumps(report), encoding="utf-8")
 
 
 def key_for(cell: Cell, image: str = "sha256:test-image") -> ContentKey:

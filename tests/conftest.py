@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cpmatrix import matrixfile
 from cpmatrix.errors import EnvironmentProblem
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
@@ -82,3 +83,15 @@ def built_cells(
         cell.variant.name: BuiltCell(cell=cell, paths=CellPaths.of(cell.id, root), outcome=outcome)
         for cell, outcome in zip(cells, outcomes, strict=True)
     }
+
+
+@pytest.fixture
+def jit() -> Cell:
+    """The 3.13 JIT cell for linux-x86_64 from the project's matrix.yaml."""
+    return matrixfile.load().cell(python="3.13", variant="jit", platform="linux-x86_64")
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache (locks, sources) of the test's own."""
+    monkeypatch.setenv("CPMATRIX_CACHE", str(tmp_path / "cache"))

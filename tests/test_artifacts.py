@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -195,37 +194,6 @@ def test_an_interrupted_repackaging_keeps_the_previous_artifact(tmp_path: Path, 
     assert {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()} == before
     assert artifacts.find_cached(jit, key_for(jit), dist) is not None
     assert first.sha256 == sha256_of(dist / f"{jit.id}.tar.gz")
-
-
-def test_a_killed_packaging_leaves_no_archive_and_is_swept(tmp_path: Path, jit: Cell) -> None:
-    build, dist = tmp_path / "build", tmp_path / "dist"
-    built_cell(build, jit)
-    script = textwrap.dedent(
-        f"""
-        import os, signal, sys
-        sys.path.insert(0, {str(PROJECT_ROOT / "tests")!r})
-        from artifactkit import key_for, without_portability
-        from cpmatrix import artifacts, matrixfile
-        from cpmatrix.layout import CellPaths
-        from pathlib import Path
-        cell = matrixfile.load().cell(python="3.13", variant="jit", platform="linux-x86_64")
-        cell = without_portability(cell)
-        def die(count):
-            if count == 10:
-                os.kill(os.getpid(), signal.SIGKILL)
-        artifacts.package(cell, CellPaths.of(cell.id, Path({str(build)!r})),
-                          key=key_for(cell), dist=Path({str(dist)!r}), on_entry=die)
-        """
-    )
-    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, check=False)
-    assert done.returncode == -9
-    left = [p.name for p in dist.iterdir()] if dist.exists() else []
-    assert f"{jit.id}.tar.gz" not in left and f"{jit.id}.json" not in left
-    assert all(name.startswith(".") and name.endswith(".partial") for name in left)
-    dist.mkdir(exist_ok=True)
-    (dist / f".{jit.id}.json.x1y2.partial").write_text("{half a manifest")
-    artifacts.package(jit, CellPaths.of(jit.id, build), key=key_for(jit), dist=dist)
-    assert not [p for p in dist.iterdir() if p.name.endswith(".partial")]
 
 
 def test_a_failed_artifact_never_reaches_dist(tmp_path: Path, jit: Cell) -> None:

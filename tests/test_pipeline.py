@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from artifactkit import build_record
 
 from cpmatrix import pipeline
 from cpmatrix.errors import UsageError
@@ -76,14 +77,24 @@ def test_summary_rows(model: Matrix) -> None:
     ]  # fmt: skip
 
 
-def test_up_to_date_needs_a_complete_build_from_the_same_inputs(tmp_path: Path) -> None:
-    paths = CellPaths.of("cell", tmp_path)
+def test_up_to_date_needs_a_complete_valid_build_from_the_same_inputs(
+    tmp_path: Path, model: Matrix
+) -> None:
+    cell = model.cell(python="3.13", variant="jit", platform="linux-x86_64")
+    paths = CellPaths.of(cell.id, tmp_path)
     wanted = {"source": "k1", "configure": ["--x"], "builder": "docker", "image": "sha256:1"}
     assert not pipeline.up_to_date(paths, wanted)
     paths.install.mkdir(parents=True)
-    paths.record.write_text(json.dumps({"result": "ok", "fingerprint": wanted}))
+    record = {**build_record(cell), "fingerprint": wanted}
+    paths.record.write_text(json.dumps(record))
     assert pipeline.up_to_date(paths, wanted)
     assert not pipeline.up_to_date(paths, {**wanted, "image": "sha256:2"})
+    for broken in ({**record, "result": "failed: make"}, {**record, "phases": "fast"}, {}):
+        paths.record.write_text(json.dumps(broken))
+        assert not pipeline.up_to_date(paths, wanted)
+    paths.record.write_bytes(b'{"result": "ok\xff"}')
+    assert not pipeline.up_to_date(paths, wanted)
+    paths.record.write_text(json.dumps(record))
     paths.incomplete_marker.write_text("")
     assert not pipeline.up_to_date(paths, wanted)
 

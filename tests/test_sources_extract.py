@@ -1,4 +1,4 @@
-"""Tar safety: crafted archives are refused before anything lands outside the scratch tree."""
+"""Source tarballs that are not CPython, or not whole. Hostile ones: tests/test_safetar.py."""
 
 from __future__ import annotations
 
@@ -47,57 +47,6 @@ def sandbox(tmp_path: Path) -> tuple[Path, Path]:
     return scratch, outside
 
 
-HOSTILE = {
-    "absolute path": (member("/tmp/cpmatrix-evil-absolute"), "absolute path"),
-    "dot-dot": (member(f"{TOP}/../../outside/evil"), "'..'"),
-    "symlink to absolute": (
-        member(f"{TOP}/link", tarfile.SYMTYPE, "/etc/passwd"),
-        "symlink to the absolute path",
-    ),
-    "symlink escaping": (
-        member(f"{TOP}/Lib/link", tarfile.SYMTYPE, "../../../outside"),
-        "symlink escaping the tree",
-    ),
-    "symlink to a sibling top-level directory": (
-        member(f"{TOP}/Lib/sibling", tarfile.SYMTYPE, "../../Other/secret"),
-        "symlink escaping the tree",
-    ),
-    "hardlink escaping": (
-        member(f"{TOP}/hard", tarfile.LNKTYPE, "../outside/evil"),
-        "hard link escaping the tree",
-    ),
-    "character device": (member(f"{TOP}/tty", tarfile.CHRTYPE), "device or FIFO"),
-    "fifo": (member(f"{TOP}/pipe", tarfile.FIFOTYPE), "device or FIFO"),
-}
-
-
-@pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_hostile_members_are_refused(case: str, tmp_path: Path, sandbox: tuple[Path, Path]) -> None:
-    hostile, words = HOSTILE[case]
-    archive = crafted(tmp_path / "evil.tar.xz", hostile)
-    scratch, outside = sandbox
-    with pytest.raises(SourceError) as refused:
-        extract(archive, scratch)
-    assert words in refused.value.message
-    assert repr(hostile.name) in refused.value.message
-    assert list(outside.iterdir()) == []
-    assert not Path("/tmp/cpmatrix-evil-absolute").exists()
-
-
-def test_links_inside_the_tree_are_kept(tmp_path: Path, sandbox: tuple[Path, Path]) -> None:
-    archive = crafted(
-        tmp_path / "fine.tar.xz",
-        member(f"{TOP}/Lib/data.txt"),
-        member(f"{TOP}/Lib/alias.txt", tarfile.SYMTYPE, "data.txt"),
-        member(f"{TOP}/copy.txt", tarfile.LNKTYPE, f"{TOP}/Lib/data.txt"),
-    )
-    top = extract(archive, sandbox[0])
-    assert top.name == TOP
-    assert (top / "Lib/alias.txt").is_symlink()
-    assert (top / "Lib/alias.txt").read_text() == "payload\n"
-    assert (top / "copy.txt").read_text() == "payload\n"
-
-
 def test_truncated_archive_is_refused(tmp_path: Path, sandbox: tuple[Path, Path]) -> None:
     data = tarball_bytes(files={f"Lib/m{i}.py": f"# {i}\n" * 5000 for i in range(20)})
     archive = tmp_path / "cut.tar.xz"
@@ -126,7 +75,7 @@ def test_more_than_one_top_level_directory_is_refused(
     tmp_path: Path, sandbox: tuple[Path, Path]
 ) -> None:
     archive = crafted(tmp_path / "two.tar.xz", member("Other-1.0/file"))
-    with pytest.raises(SourceError, match="one top-level directory"):
+    with pytest.raises(SourceError, match=r"refused two\.tar\.xz: .*one top-level directory"):
         extract(archive, sandbox[0])
 
 

@@ -260,3 +260,29 @@ def test_scratch_left_by_a_killed_run_is_swept(tmp_path: Path) -> None:
     os.utime(stale, (time.time() - 2 * 86400, time.time() - 2 * 86400))
     prepare(release, source=str(source), cache=cache)
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_damaged_cached_tree_is_rebuilt_from_the_verified_tarball(tmp_path: Path) -> None:
+    source = write_small_tarball(tmp_path)
+    release = small_release("https://example.invalid/x.tar.xz", source.read_bytes())
+    cache = SourceCache(tmp_path / "cache")
+    tree = prepare(release, source=str(source), cache=cache).path
+    pristine = (tree / "Include/patchlevel.h").read_text()
+    for damage in (
+        lambda: (tree / "configure").unlink(),
+        lambda: (tree / "Include/patchlevel.h").write_text('#define PY_VERSION "3.13.98"\n'),
+        lambda: (tree / "Lib/extra.py").write_text("added = True\n"),
+    ):
+        for writable in (tree, tree / "Include", tree / "Lib"):
+            writable.chmod(0o755)  # as a careless user would
+        (tree / "Include/patchlevel.h").chmod(0o644)
+        damage()
+        with console.using(console.Recorder()) as recorder:
+            again = prepare(release, source=str(source), cache=cache).path
+        assert again == tree
+        assert any("is damaged" in text for _, text in recorder.lines)  # type: ignore[attr-defined]
+        assert (tree / "configure").is_file() and not (tree / "Lib/extra.py").exists()
+        assert (tree / "Include/patchlevel.h").read_text() == pristine
+    with console.using(console.Recorder()) as recorder:
+        prepare(release, source=str(source), cache=cache)
+    assert not any("is damaged" in text for _, text in recorder.lines)  # type: ignore[attr-defined]

@@ -2,8 +2,9 @@
 
 The index lists every artifact with the manifest fields a consumer selects on (python, variant,
 platform, profile, min glibc), so nobody has to guess a file name. SHA256SUMS is what
-``sha256sum -c`` reads. Both are rewritten from the manifests in dist/, under a lock, and
-written atomically; ``check`` re-hashes every file and reports each that does not match.
+``sha256sum -c`` reads. Both are rewritten from the manifests in dist/, under a lock, as part
+of a publication (:mod:`~cpmatrix.artifacts.publish`); ``check`` re-hashes every file and
+reports each that does not match.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from typing import Any
 from filelock import FileLock
 
 import cpmatrix
-from cpmatrix import layout
-from cpmatrix.artifacts import manifest, uvindex
+from cpmatrix import console, layout
+from cpmatrix.artifacts import manifest, publish, uvindex
 from cpmatrix.artifacts.archive import remove_stale_partials, sha256_of
 from cpmatrix.errors import ArtifactError
-from cpmatrix.fileio import write_text_atomic
 
 INDEX = "index.json"
 SUMS = "SHA256SUMS"
@@ -84,42 +84,50 @@ def write_index(dist: Path, *, base_url: str | None = None) -> list[dict[str, An
     """Rewrite index.json, SHA256SUMS and uv/*.json from the manifests in dist; returns the
     entries."""
     dist.mkdir(parents=True, exist_ok=True)
-    with lock(dist):
-        return write_index_unlocked(dist, base_url=base_url)
+    with lock(dist), publish.publication(dist) as publication:
+        entries = stage_index(publication, base_url=base_url)
+        publication.commit()
+        return entries
 
 
-def write_index_unlocked(dist: Path, *, base_url: str | None = None) -> list[dict[str, Any]]:
-    """write_index for a caller that already holds ``lock(dist)``; sweeps stale partials."""
-    remove_stale_partials(dist)
-    entries = [entry(manifest.load(path), path) for path in manifests(dist)]
+def stage_index(
+    publication: publish.Publication, *, base_url: str | None = None
+) -> list[dict[str, Any]]:
+    """Stage index.json and SHA256SUMS for dist/ as it will be once ``publication`` commits:
+    its manifests, with the staged ones in place of those they replace."""
+    remove_stale_partials(publication.dist)
+    future = {path.name: path for path in manifests(publication.dist)}
+    future.update(publication.staged(".json"))
+    entries = [entry(manifest.load(path), path) for _, path in sorted(future.items())]
     index = {
         "schema": INDEX_SCHEMA,
         "generated_by": f"cpmatrix {cpmatrix.__version__}",
         "artifacts": entries,
     }
-    write_text_atomic(dist / INDEX, json.dumps(index, indent=2, sort_keys=True) + "\n")
+    publication.write_text(INDEX, json.dumps(index, indent=2, sort_keys=True) + "\n")
     sums = sorted(
         [(e["sha256"], e["file"]) for e in entries]
         + [(e["manifest_sha256"], e["manifest"]) for e in entries]
         + [(extra["sha256"], extra["file"]) for e in entries for extra in e["also"]],
         key=lambda pair: pair[1],
     )
-    write_text_atomic(dist / SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums))
-    write_uv_files(dist, entries, base_url)
+    publication.write_text(SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums))
+    stage_uv_files(publication, entries, base_url)
     return entries
 
 
-def write_uv_files(dist: Path, entries: list[dict[str, Any]], base_url: str | None = None) -> None:
-    """``dist/uv/<variant>.json`` for uv's ``--python-downloads-json-url``; stale ones go."""
+def stage_uv_files(
+    publication: publish.Publication, entries: list[dict[str, Any]], base_url: str | None
+) -> None:
+    """``dist/uv/<variant>.json`` for uv's ``--python-downloads-json-url``, staged with the
+    index; a variant no longer in dist/ keeps its file, emptied."""
+    dist = publication.dist
     url = base_url or os.environ.get("CPMATRIX_UV_BASE_URL") or uvindex.base_url_for(dist)
     files = uvindex.uv_files(entries, url)
-    directory = dist / uvindex.UV_DIR
-    directory.mkdir(exist_ok=True)
-    for stale in directory.glob("*.json"):
-        if stale.name not in files:
-            stale.unlink()
-    for name, downloads in files.items():
-        write_text_atomic(directory / name, uvindex.dumps(downloads))
+    for stale in sorted((dist / uvindex.UV_DIR).glob("*.json")):
+        files.setdefault(stale.name, {})
+    for name, downloads in sorted(files.items()):
+        publication.write_text(f"{uvindex.UV_DIR}/{name}", uvindex.dumps(downloads))
 
 
 Claim = tuple[Path, str, str]
@@ -170,7 +178,15 @@ def _claims(dist: Path, problems: list[Problem]) -> list[Claim]:
 
 
 def check(dist: Path) -> list[Problem]:
-    """Every file whose content does not match a sha256 that dist/ records for it."""
+    """Every file whose content does not match a sha256 that dist/ records for it.
+
+    A publication a crash interrupted is finished or discarded first (under dist's lock).
+    """
+    if dist.is_dir():
+        with lock(dist):
+            done = publish.recover(dist)
+        if done is not None:
+            console.info(f"{dist}: {done}")
     problems: list[Problem] = []
     claims = _claims(dist, problems)
     seen: dict[Path, str] = {}

@@ -16,6 +16,7 @@ from typing import Any
 import cpmatrix
 from cpmatrix import layout
 from cpmatrix.artifacts.archive import Written
+from cpmatrix.builders.record import BuildRecord
 from cpmatrix.elfinfo import Requirements
 from cpmatrix.errors import ArtifactError
 from cpmatrix.matrix import Cell
@@ -43,7 +44,7 @@ class Inputs:
     """Everything a manifest is made of, gathered by the packager."""
 
     cell: Cell
-    build: Mapping[str, Any]
+    build: BuildRecord
     verification: Mapping[str, Any]
     archive: Written
     requirements: Requirements | None
@@ -67,40 +68,29 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _command(record: Mapping[str, Any]) -> dict[str, Any]:
-    """configure's (or build.bat's) argv and the environment it ran with."""
-    for name in ("configure", "buildbat"):
-        value = record.get(name)
-        if isinstance(value, Mapping):
-            return {"tool": name, "argv": list(value.get("argv", [])), "env": value.get("env", {})}
-        if isinstance(value, list):
-            return {"tool": name, "argv": value, "env": {}}
-    return {"tool": None, "argv": [], "env": {}}
-
-
-def build_section(cell: Cell, record: Mapping[str, Any]) -> dict[str, Any]:
-    where = _mapping(record.get("where"))
-    image = _mapping(where.get("image"))
-    toolchain = {str(k): str(v) for k, v in _mapping(record.get("toolchain")).items()}
-    llvm = [version for name, version in sorted(toolchain.items()) if name.startswith("clang-")]
-    phases = {str(k): float(v) for k, v in _mapping(record.get("phases")).items()}
+def build_section(cell: Cell, record: BuildRecord) -> dict[str, Any]:
+    image = _mapping(record.where.get("image"))
+    llvm = [
+        version for name, version in sorted(record.toolchain.items()) if name.startswith("clang-")
+    ]
+    command = record.command
     return {
-        "builder": _first(where, "builder") or cell.platform.builder,
-        "command": _command(record),
-        "compiler": toolchain.get("cc") or toolchain.get("cl"),
+        "builder": record.builder,
+        "command": {"tool": command.tool, "argv": list(command.argv), "env": dict(command.env)},
+        "compiler": record.toolchain.get("cc") or record.toolchain.get("cl"),
         "llvm": llvm[0] if llvm else None,
-        "toolchain": toolchain,
+        "toolchain": dict(record.toolchain),
         "image": {"tag": image.get("tag"), "id": image.get("id")} if image else None,
-        "prefix": record.get("prefix"),
-        "started": record.get("started"),
-        "finished": record.get("finished"),
-        "duration_seconds": round(sum(phases.values()), 2),
-        "phases": phases,
+        "prefix": record.prefix,
+        "started": record.started,
+        "finished": record.finished,
+        "duration_seconds": round(sum(record.phases.values()), 2),
+        "phases": dict(record.phases),
     }
 
 
-def source_section(cell: Cell, record: Mapping[str, Any]) -> dict[str, Any]:
-    fields = _mapping(record.get("source"))
+def source_section(cell: Cell, record: BuildRecord) -> dict[str, Any]:
+    fields = record.source
     sha256 = _first(fields, "sha256")
     published = sha256 == cell.python.sha256
     return {
@@ -134,9 +124,9 @@ LEFT_OUT = {
 """Standard-library modules a portable Linux artifact does not ship, and why."""
 
 
-def portable_section(cell: Cell, record: Mapping[str, Any]) -> dict[str, Any] | None:
+def portable_section(cell: Cell, record: BuildRecord) -> dict[str, Any] | None:
     """How a Linux artifact was made self-contained: bundled libraries and their versions."""
-    portable = _mapping(record.get("portable"))
+    portable = record.portable
     if cell.platform.os != "linux" or not portable:
         return None
     return {

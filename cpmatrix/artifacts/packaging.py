@@ -6,20 +6,20 @@ Only a cell whose verification passed is packaged: one that failed stays in
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, elfinfo, layout
-from cpmatrix.artifacts import index, manifest
-from cpmatrix.artifacts.archive import partial_file, remove_stale_partials
+from cpmatrix import console, elfinfo, layout, safetar, treedigest
+from cpmatrix.artifacts import index, manifest, publish
+from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
-from cpmatrix.artifacts.stage import Staged, stage
+from cpmatrix.artifacts.stage import Staged, StagedFile, stage
+from cpmatrix.builders import record as record_file
+from cpmatrix.builders.record import BuildRecord
 from cpmatrix.errors import ArtifactError, VerificationFailed
-from cpmatrix.fileio import write_text_atomic
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection
 
@@ -37,7 +37,7 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
             f"{path} is missing: the {what} of this cell was not written",
             hint="build and verify the cell first: invoke build …",
         ) from None
-    except (OSError, json.JSONDecodeError) as error:
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError too
         raise ArtifactError(f"cannot read the {what} {path}: {error}") from None
     if not isinstance(data, dict):
         raise ArtifactError(f"{path} is not a JSON object")
@@ -65,15 +65,38 @@ def verified_report(paths: CellPaths) -> dict[str, Any]:
     return report
 
 
-def key_of_build(cell: Cell, record: Mapping[str, Any]) -> ContentKey:
+def unchanged_since_verification(paths: CellPaths, report: Mapping[str, Any]) -> None:
+    """Refuse an install tree that is not the one verification saw (by treedigest)."""
+    verified = report.get("install_sha256")
+    if not isinstance(verified, str):
+        raise ArtifactError(
+            f"{paths.verify_report} does not record which install tree it verified",
+            hint="verify the cell again (invoke verify, or invoke build, which reuses the build)",
+        )
+    now = treedigest.digest(paths.install)
+    if now != verified:
+        raise ArtifactError(
+            f"{paths.install} changed since it was verified (tree sha256 {now[:16]}…, "
+            f"verified {verified[:16]}…); it is not packaged",
+            hint="rebuild the cell (invoke build --force …) or verify it again",
+        )
+
+
+def checked_record(cell: Cell, paths: CellPaths) -> BuildRecord:
+    """build.json of a successful build of exactly this cell, validated."""
+    found = record_file.load_ok(paths.record)
+    if found.cell_id != cell.id:
+        raise record_file.RecordError(
+            f"{paths.record} is the record of {found.cell_id}, not of {cell.id}",
+            hint="rebuild the cell",
+        )
+    return found
+
+
+def key_of_build(cell: Cell, record: BuildRecord) -> ContentKey:
     """The key of a finished build: its builder kind and source as build.json records them."""
-    source, where = record.get("source"), record.get("where")
-    kind = where.get("builder") if isinstance(where, Mapping) else None
-    return current_key(
-        cell,
-        source=source if isinstance(source, Mapping) else None,
-        kind=kind if kind in BUILDER_KINDS else None,
-    )
+    kind = record.builder
+    return current_key(cell, source=record.source, kind=kind if kind in BUILDER_KINDS else None)
 
 
 def package(
@@ -91,7 +114,8 @@ def package(
     as they are; without them the cell is staged here."""
     where = dist or layout.dist_root()
     report = verified_report(paths)
-    record = _read_json(paths.record, "build record")
+    record = checked_record(cell, paths)
+    unchanged_since_verification(paths, report)
     key = key or key_of_build(cell, record)
     archive_path = where / manifest.archive_name(cell.id)
     manifest_path = where / manifest.manifest_name(cell.id)
@@ -108,16 +132,9 @@ def package(
 
     staged = staged or stage(cell, paths, on_entry=progress)
     where.mkdir(parents=True, exist_ok=True)
-    with index.lock(where), contextlib.ExitStack() as partials:
-        for stale in remove_stale_partials(where, archive_path.name):
-            console.warn(f"removed {stale.name}, left by an interrupted packaging")
-        copies = [
-            (partials.enter_context(partial_file(where / item.path.name)), item)
-            for item in staged.files
-        ]
-        for partial, item in copies:
-            shutil.copyfile(item.path, partial)
-            partial.chmod(0o644)
+    with index.lock(where), publish.publication(where) as publication:
+        for item in staged.files:
+            _stage_copy(item, publication)
         written = staged.archive.written
         requirements = elfinfo.requirements(paths.install) if cell.platform.os == "linux" else None
         inputs = manifest.Inputs(
@@ -131,12 +148,9 @@ def package(
             extras=tuple((i.role, i.path.name, i.written) for i in staged.extras),
             proven_on=tuple(proven_on),
         )
-        text = manifest.dumps(manifest.make(inputs))
-        manifest_path.unlink(missing_ok=True)  # never a new archive beside an old manifest
-        for partial, item in copies:
-            partial.replace(where / item.path.name)
-        write_text_atomic(manifest_path, text)
-        index.write_index_unlocked(where)
+        publication.write_text(manifest_path.name, manifest.dumps(manifest.make(inputs)))
+        index.stage_index(publication)
+        publication.commit()
     console.info(
         f"{cell.id}: packaged {archive_path.name} ({written.size / 1e6:.1f} MB, "
         f"{written.entries} entries) in {console.elapsed(watch.seconds)}"
@@ -152,13 +166,34 @@ def package(
     )
 
 
+def _stage_copy(item: StagedFile, publication: publish.Publication) -> None:
+    """A staged archive into the publication, checked against what staging wrote."""
+    copy = publication.path(item.path.name)
+    shutil.copyfile(item.path, copy)
+    copy.chmod(0o644)
+    if sha256_of(copy) != item.written.sha256:
+        raise ArtifactError(
+            f"{item.path} changed after it was staged (sha256 differs); nothing was published",
+            hint="package the cell again",
+        )
+
+
 def extract(archive: Path, into: Path) -> Path:
-    """Unpack an artifact (for consumers and tests); returns its top directory."""
-    shutil.unpack_archive(archive, into, filter="data")
-    tops = [p for p in into.iterdir() if p.is_dir()]
-    if len(tops) != 1:
-        raise ArtifactError(f"{archive.name} does not have exactly one top directory")
-    return tops[0]
+    """Unpack an artifact (for consumers and tests) with :mod:`cpmatrix.safetar`; its top dir."""
+    into.mkdir(parents=True, exist_ok=True)
+    try:
+        return safetar.extract(archive, into)
+    except safetar.ArchiveRefused as refused:
+        raise ArtifactError(
+            f"refused {archive.name}: {refused}",
+            hint="this is not an archive cpmatrix made; nothing was extracted",
+        ) from None
+    except safetar.ArchiveUnreadable as error:
+        raise ArtifactError(f"{archive.name} is truncated or corrupt: {error}") from None
+    except OSError as error:
+        raise ArtifactError(
+            f"cannot extract {archive.name} into {error.filename or into}: {error.strerror}"
+        ) from None
 
 
 def built_cells(model: Matrix, root: Path | None = None) -> list[tuple[Cell, CellPaths]]:

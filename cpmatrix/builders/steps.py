@@ -7,6 +7,7 @@ when every phase succeeded, and writes ``build.json`` either way.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import shutil
@@ -16,14 +17,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
-import cpmatrix
 from cpmatrix import console, layout
 from cpmatrix import features as fx
 from cpmatrix.artifacts.archive import source_date_epoch
-from cpmatrix.builders import base, portable
+from cpmatrix.builders import base, portable, record
 from cpmatrix.builders.base import BuildRequest, BuildResult, Phase
 from cpmatrix.errors import BuildFailed, CpmatrixError
-from cpmatrix.fileio import write_json_atomic
 from cpmatrix.layout import CellPaths
 
 PROGRESS_EVERY_SECONDS = 15.0
@@ -200,8 +199,10 @@ def execute(
         sysroot=runner.sysroot,
         work_dir=runner.work_dir,
     )
-    record = _record_start(request, runner, commands)
+    started_at, toolchain = _now(), {}
     phases: dict[str, float] = {}
+    evidence: dict[str, dict[str, object]] = {}
+    result = "interrupted"
     try:
         with BuildLog(paths.log, cell.id, previous=paths.record) as log:
             started = time.monotonic()
@@ -209,7 +210,7 @@ def execute(
             tools = (*base.required_tools(cell), *extra_tools)
             if runner.sysroot is not None:
                 tools = (*tools, _sysroot_compiler(runner.sysroot))
-            record["toolchain"] = _preflight(runner, request, log, tools, cc)
+            toolchain = _preflight(runner, request, log, tools, cc)
             phases["preflight"] = time.monotonic() - started
             # Hash-checked .pyc files stay valid in an archive whose mtimes are normalised.
             install_env = {"SOURCE_DATE_EPOCH": str(source_date_epoch())}
@@ -223,7 +224,7 @@ def execute(
                 steps.append(("portable", commands.finish, {}))
             for phase, argv, env in steps:
                 if phase == "portable":
-                    record["binary"] = unstripped_evidence(paths, request)
+                    evidence["binary"] = unstripped_evidence(paths, request)
                 started = time.monotonic()
                 log.begin(phase, base.shell_line(argv, env))
                 code = runner.run(argv, env=env, on_line=log.write)
@@ -231,19 +232,21 @@ def execute(
                 if code != 0:
                     raise base.phase_failed(cell, phase, code, paths.log)
             if commands.finish is not None:
-                record["portable"] = _portable_report(paths)
+                evidence["portable"] = _portable_report(paths)
         promote(paths, commands.prefix)
     except BaseException as error:
-        record["result"] = _result_of(error)
+        result = _result_of(error)
         raise
     else:
-        record["result"] = "ok"
+        result = record.OK
         paths.incomplete_marker.unlink()
     finally:
-        record["phases"] = {name: round(seconds, 2) for name, seconds in phases.items()}
-        record["finished"] = _now()
-        write_json_atomic(paths.record, record)
-    return BuildResult(install=paths.install, record=record, phases=phases)
+        written = _record(request, runner, commands, toolchain, phases, result, started_at)
+        written = dataclasses.replace(
+            written, portable=evidence.get("portable", {}), binary=evidence.get("binary", {})
+        )
+        written.write(paths.record)
+    return BuildResult(install=paths.install, record=written.dump(), phases=phases)
 
 
 def unstripped_evidence(paths: CellPaths, request: BuildRequest) -> dict[str, object]:
@@ -286,21 +289,33 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def _record_start(
-    request: BuildRequest, runner: Runner, commands: base.Commands
-) -> dict[str, object]:
-    return {
-        "schema": 1,
-        "cpmatrix": cpmatrix.__version__,
-        "cell": request.cell.record(),
-        "source": request.source.record(),
-        "prefix": commands.prefix,
-        "relocatable": "no --enable-shared: the interpreter finds its stdlib next to itself",
-        "jobs": request.jobs,
-        "where": runner.describe(),
-        "configure": {"argv": list(commands.configure), "env": dict(commands.configure_env)},
-        "make": list(commands.make),
-        "install": list(commands.install),
-        "fingerprint": dict(request.fingerprint),
-        "started": _now(),
-    }
+def _record(
+    request: BuildRequest,
+    runner: Runner,
+    commands: base.Commands,
+    toolchain: dict[str, str],
+    phases: dict[str, float],
+    result: str,
+    started: str,
+) -> record.BuildRecord:
+    return record.BuildRecord(
+        cell=request.cell.record(),
+        result=result,
+        source=request.source.record(),
+        where=runner.describe(),
+        command=record.Command(
+            tool="configure", argv=commands.configure, env=dict(commands.configure_env)
+        ),
+        make=commands.make,
+        install=commands.install,
+        toolchain=toolchain,
+        phases={name: round(seconds, 2) for name, seconds in phases.items()},
+        fingerprint=dict(request.fingerprint),
+        prefix=commands.prefix,
+        jobs=request.jobs,
+        started=started,
+        finished=_now(),
+        notes={
+            "relocatable": "no --enable-shared: the interpreter finds its stdlib next to itself"
+        },
+    )

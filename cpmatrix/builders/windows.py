@@ -17,10 +17,9 @@ from pathlib import Path, PureWindowsPath
 
 from cpmatrix import console, layout
 from cpmatrix import features as fx
-from cpmatrix.builders import base, steps
+from cpmatrix.builders import base, record, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
 from cpmatrix.errors import BuildFailed, EnvironmentProblem
-from cpmatrix.fileio import write_json_atomic
 from cpmatrix.matrix import BuilderKind, Cell
 
 OUTPUT_DIRS: dict[fx.WindowsArch, str] = {"x64": "amd64", "ARM64": "arm64"}
@@ -133,14 +132,19 @@ class WindowsBuilder:
             _place(tree, staging, placement)
         if not (staging / expected_executable(cell)).is_file():
             raise BuildFailed(f"build.bat did not produce {expected_executable(cell)}")
-        record: dict[str, object] = {
-            "buildbat": list(command),
-            "toolset": fx.windows_toolset(cell.version, cell.features),
-        }
-        write_json_atomic(paths.record, record)
+        written = record.BuildRecord(
+            cell=cell.record(),
+            result=record.OK,
+            source=request.source.record(),
+            where=self.identity(),
+            command=record.Command(tool="buildbat", argv=tuple(command)),
+            fingerprint=dict(request.fingerprint),
+            notes={"toolset": fx.windows_toolset(cell.version, cell.features)},
+        )
+        written.write(paths.record)
         staging.replace(paths.install)
         paths.incomplete_marker.unlink()
-        return BuildResult(install=paths.install, record=record)
+        return BuildResult(install=paths.install, record=written.dump())
 
 
 def _place(tree: Path, staging: Path, placement: Placement) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -113,12 +114,38 @@ def checkout_version(root: Path) -> Version:
     return Version(int(found.group(1)), int(found.group(2)), int(found.group(3)))
 
 
+GIT_WITHOUT_HOOKS = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
+"""Options that keep git from running commands a checkout's config names while we read it."""
+
+
+def require_owned(root: Path) -> None:
+    """Refuse a checkout another user owns: its git config can run commands as whoever reads
+    it (``core.fsmonitor``, filters), which is why git itself refuses it (safe.directory)."""
+    me = os.geteuid()
+    for path in (root, root / ".git"):
+        try:
+            owner = path.lstat().st_uid
+        except FileNotFoundError:
+            continue
+        if owner != me:
+            raise SourceError(
+                f"{path} is owned by uid {owner}, not by you (uid {me}): cpmatrix does not run "
+                "git in another user's checkout, whose config could run commands as you",
+                hint=f"clone it into a directory you own (git clone {root} ...), or pass a "
+                "release tarball",
+            )
+
+
 def git_state(root: Path) -> tuple[str | None, bool | None]:
-    """(HEAD commit, whether tracked files differ from it) or (None, None) outside git."""
+    """(HEAD commit, whether tracked files differ from it) or (None, None) outside git.
+
+    Never overrides ``safe.directory``; runs git with hooks and fsmonitor switched off.
+    """
     git = shutil.which("git")
     if git is None or not (root / ".git").exists():
         return None, None
-    base = [git, "-c", f"safe.directory={root}", "-C", str(root)]
+    require_owned(root)
+    base = [git, *GIT_WITHOUT_HOOKS, "-C", str(root)]
     head = subprocess.run([*base, "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
     if head.returncode != 0:
         return None, None

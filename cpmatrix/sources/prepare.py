@@ -4,14 +4,16 @@ then one shared read-only tree per (tarball sha256, patch set)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import assert_never
 
-from cpmatrix import console
+from cpmatrix import console, treedigest
 from cpmatrix.errors import SourceError
+from cpmatrix.fileio import write_json_atomic
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources import debian, explicit, extract, patches, signature
 from cpmatrix.sources.download import DownloadPolicy, fetch
@@ -23,7 +25,13 @@ from cpmatrix.sources.model import (
     SourceTree,
     Tarball,
 )
-from cpmatrix.sources.store import SourceCache, cached_tarball, make_read_only, sha256_file
+from cpmatrix.sources.store import (
+    SourceCache,
+    cached_tarball,
+    make_read_only,
+    remove_tree,
+    sha256_file,
+)
 
 
 def prepare(
@@ -178,7 +186,11 @@ def _tree(
     key = tree_key(tarball.sha256, patchset.digest)
     final = cache.trees / key
     with cache.lock(f"tree-{key}"):
-        if not final.is_dir():
+        damage = tree_damage(final)
+        if damage is not None and final.exists():
+            console.warn(f"source: cached tree {final} is damaged ({damage}); rebuilding it")
+            remove_tree(final)
+        if damage is not None:
             _build_tree(tarball, patchset, cache, final)
     release = explicit.checkout_version(final)
     if tarball.matrix_release and release != python.release:
@@ -202,6 +214,28 @@ def _tree(
     )
 
 
+def listing_path(tree: Path) -> Path:
+    """What ``trees/<key>`` held when it was made: ``listings/<key>.json``, outside the tree."""
+    return tree.parent.parent / "listings" / f"{tree.name}.json"
+
+
+def tree_damage(tree: Path) -> str | None:
+    """Why a cached tree cannot be handed out (missing, unlisted, changed), or None.
+
+    Cheap: lstat of every entry against the listing made with the tree (type, size, mtime).
+    """
+    if not tree.is_dir():
+        return "not extracted yet"
+    try:
+        listed = json.loads(listing_path(tree).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "no listing of what it held"
+    if not isinstance(listed, dict):
+        return "its listing is not an object"
+    found = treedigest.changes(tree, listed, limit=3)
+    return ", ".join(found) if found else None
+
+
 def _build_tree(
     tarball: Tarball, patchset: patches.PatchSet, cache: SourceCache, final: Path
 ) -> None:
@@ -209,10 +243,19 @@ def _build_tree(
     console.progress(f"source: extracting {tarball.path.name}")
     with cache.temp_dir("tree-") as scratch:
         (scratch / "x").mkdir()
-        top = extract.extract(tarball.path, scratch / "x")
+        try:
+            top = extract.extract(tarball.path, scratch / "x")
+        except extract.Refused as refused:
+            if tarball.path.parent.parent == cache.tarballs:
+                remove_tree(tarball.path.parent)  # its slot: never served again
+            raise extract.Refused(
+                f"{refused.message}; removed it from the cache ({tarball.path.parent})",
+                hint=refused.hint,
+            ) from None
         patches.apply(patchset, top, scratch)
         make_read_only(top)
         top.chmod(stat.S_IMODE(top.stat().st_mode) | stat.S_IWUSR)
         final.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(listing_path(final), treedigest.listing(top))
         top.replace(final)
         final.chmod(stat.S_IMODE(final.stat().st_mode) & ~0o222)

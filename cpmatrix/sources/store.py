@@ -6,7 +6,8 @@ Layout under ``layout.cache_dir()/sources``::
     tarballs/<sha256>/<name>.asc      upstream's detached signature, when one came with it
     tarballs/<sha256>/signing-key.asc the public key that came with it (Debian ships one)
     tarballs/<sha256>/origin.json     where the bytes came from
-    trees/cpython-<release>-<key>/    extracted + patched, read-only
+    trees/<key>/                      extracted + patched, read-only
+    listings/<key>.json               what each tree held when made (checked on every use)
     locks/  tmp/  apt/
 
 Only complete things ever carry a final name: every write goes to ``tmp/`` first and is renamed.

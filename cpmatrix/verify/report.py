@@ -85,6 +85,8 @@ class VerifyReport:
     checks: tuple[Check, ...]
     seconds: float = 0.0
     observation: dict[str, Any] = field(default_factory=dict)
+    install_sha256: str | None = None
+    """treedigest.digest of the verified install tree: packaging refuses it if it changed."""
 
     @property
     def passed(self) -> bool:
@@ -119,6 +121,7 @@ class VerifyReport:
             "seconds": round(self.seconds, 1),
             "checks": [c.record() for c in self.checks],
             "observation": self.observation,
+            **({"install_sha256": self.install_sha256} if self.install_sha256 else {}),
         }
 
     def table(self, width: int = TABLE_WIDTH) -> str:
