@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from artifactkit import built_cell, key_for, record_verification
+from artifactkit import built_cell, key_for, record_verification, without_portability
 
 from cpmatrix import artifacts, faults
 from cpmatrix.artifacts import index, publish
@@ -30,11 +30,12 @@ PACKAGE = textwrap.dedent(
     """
     import os, signal, sys
     sys.path.insert(0, {tests!r})
-    from artifactkit import key_for
+    from artifactkit import key_for, without_portability
     from cpmatrix import artifacts, matrixfile
     from cpmatrix.layout import CellPaths
     from pathlib import Path
     cell = matrixfile.load().cell(python="3.13", variant="jit", platform="linux-x86_64")
+    cell = without_portability(cell)
     def die(count):
         if count == {kill_at_entry}:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -45,6 +46,13 @@ PACKAGE = textwrap.dedent(
 
 
 pytestmark = pytest.mark.usefixtures("own_cache")
+
+
+@pytest.fixture
+def jit(jit: Cell) -> Cell:
+    """conftest's jit cell, packaged here from a host-made tree (artifactkit), so without the
+    portability gate and the bare-image proofs (test_portable_real.py tests those)."""
+    return without_portability(jit)
 
 
 def state(dist: Path) -> dict[str, str]:
@@ -154,7 +162,8 @@ def test_a_full_disk_names_the_path_and_leaves_nothing_new(
     dist = tiny_disk / "dist"
     dist.mkdir()
     page = 4096
-    fill(tiny_disk, leave=-(-reference.size // page) * page)
+    archives = [p.stat().st_size for p in reference.archive.parent.glob(f"{jit.id}*.tar.*")]
+    fill(tiny_disk, leave=sum(-(-size // page) * page for size in archives))
     before = state(dist)
     with pytest.raises(ArtifactError) as full:
         artifacts.package(jit, paths, key=key_for(jit), dist=dist)
