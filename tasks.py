@@ -227,7 +227,9 @@ def package(
     all: bool = False,
     matrix: str = "",
 ) -> None:
-    """Package built, verified cells into dist/: archive, manifest, SHA256SUMS, index.json."""
+    """Publish built, verified cells into dist/ once each archive passed the portability gate and
+    was proven in every bare consumer image of its platform: archives, manifest, SHA256SUMS,
+    index.json, uv/<variant>.json."""
     cells = CellOptions(python=python, variant=variant, platform=platform, profile=profile)
     model = matrixfile.load(matrix or None)
     if all:
@@ -403,18 +405,10 @@ VERIFY_HELP = {
 def verify_artifact(archive: Path, image: str, matrix: str, verbose: bool) -> None:
     """``invoke verify --artifact``: the archive unpacked and verified in bare images."""
     from cpmatrix.verify import consumers
-    from cpmatrix.verify.report import Expectation
 
     model = matrixfile.load(matrix or None)
-    cell, where = consumers.artifact_request(archive, model, image=image or None)
     with console.using(console.Terminal(verbose=verbose)):
-        results = consumers.prove(
-            archive,
-            top=cell.id,
-            interpreter=artifacts.manifest.interpreter_path(cell),
-            expect=Expectation.of_cell(cell),
-            consumers=where,
-        )
+        results = consumers.verify_archive(archive, model, image=image or None)
     for result in results:
         print(f"\n{result.consumer.name} ({result.consumer.image}):\n{result.report.table()}")
         print(result.report.summary())

@@ -141,3 +141,19 @@ def prove(
             console.info(report.summary())
         results.append(ConsumerResult(consumer=consumer, report=report))
     return tuple(results)
+
+
+def verify_archive(
+    archive: Path, model: Matrix, *, image: str | None
+) -> tuple[ConsumerResult, ...]:
+    """``invoke verify --artifact``: the archive proven where :func:`artifact_request` says."""
+    from cpmatrix.artifacts.manifest import interpreter_path
+
+    cell, where = artifact_request(archive, model, image=image)
+    return prove(
+        archive,
+        top=cell.id,
+        interpreter=interpreter_path(cell),
+        expect=Expectation.of_cell(cell),
+        consumers=where,
+    )
