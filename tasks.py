@@ -390,7 +390,7 @@ VERIFY_HELP = {
     "expect": "with --interpreter: the variant it claims to be, a matrix.yaml name or +-joined "
     "features (jit-off, freethreaded+tailcall)",
     "image": "run --interpreter inside this container image (a distribution's python, "
-    "another team's build)",
+    "another team's build); with --artifact, the one image to prove it in",
     "where": "auto (default: the builder image when this host's glibc is too old), host, "
     "or builder",
     "tier": "stdlib test tier after the checks: smoke (default), pgo, full or none",
