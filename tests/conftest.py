@@ -95,3 +95,34 @@ def jit() -> Cell:
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cache (locks, sources) of the test's own."""
     monkeypatch.setenv("CPMATRIX_CACHE", str(tmp_path / "cache"))
+
+
+PUBLISHED_VARIANTS = ("default", "freethreaded", "jit")
+
+
+@pytest.fixture(scope="session")
+def verified_cells(built_cells: dict[str, BuiltCell]) -> dict[str, BuiltCell]:
+    """The real builds with a passing verification report (checks only, no stdlib tier: the
+    verification's own tests run the tiers) beside each; one verification per session."""
+    from cpmatrix import verify
+
+    for built in built_cells.values():
+        report = verify.verify_cell(built.cell, built.paths, tiers=())
+        assert report.passed, report.summary()
+    return built_cells
+
+
+@pytest.fixture(scope="session")
+def published(
+    verified_cells: dict[str, BuiltCell], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """default, freethreaded and jit published the way ``invoke build`` publishes: staged,
+    through the portability gate, proven in every bare consumer image of matrix.yaml, then
+    into a temporary dist/."""
+    from cpmatrix import pipeline
+
+    dist = tmp_path_factory.mktemp("dist")
+    for name in PUBLISHED_VARIANTS:
+        built = verified_cells[name]
+        pipeline.publish(built.cell, built.paths, dist=dist)
+    return dist

@@ -1,8 +1,8 @@
 """The real 3.13.5 builds become artifacts: archives, manifests, index, and a cache hit.
 
-Uses the session's three real builds (``built_cells``), verifies them for real (feature and
-health checks, no stdlib tier: the verification's own tests run the tiers), packages them into
-a temporary dist/, and runs an extracted archive from a fresh directory elsewhere.
+Uses the session's real builds as conftest publishes them (``published``: verified, staged,
+proven in the bare consumer images, then into a temporary dist/), and runs an extracted archive
+from a fresh directory elsewhere.
 """
 
 from __future__ import annotations
@@ -14,45 +14,35 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import PUBLISHED_VARIANTS
 
 from cpmatrix import artifacts, elfinfo, pipeline
 from cpmatrix.artifacts import index, manifest
 from cpmatrix.artifacts.archive import sha256_of
+from cpmatrix.builders import finish_tree
 from cpmatrix.layout import PROJECT_ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def verified(built_cells: dict[str, object]) -> dict[str, object]:
-    """The built cells with a real, passing verification report beside each."""
-    from cpmatrix import verify
-
-    for built in built_cells.values():
-        cell, paths = built.cell, built.paths  # type: ignore[attr-defined]
-        if paths.verify_report.is_file():
-            earlier = json.loads(paths.verify_report.read_text())
-            if earlier["passed"] and "install_sha256" in earlier:
-                continue
-        report = verify.verify_cell(cell, paths, tiers=())
-        assert report.passed, report.summary()
-    return built_cells
+def verified(verified_cells: dict[str, object]) -> dict[str, object]:
+    """The published cells (conftest's PUBLISHED_VARIANTS), verified."""
+    return {name: verified_cells[name] for name in PUBLISHED_VARIANTS}
 
 
 @pytest.fixture(scope="module")
-def dist(verified: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = tmp_path_factory.mktemp("dist")
-    for built in verified.values():
-        artifacts.package(built.cell, built.paths, dist=where)  # type: ignore[attr-defined]
-    return where
+def dist(published: Path) -> Path:
+    return published
 
 
 def test_three_real_cells_give_three_archives_manifests_and_an_index(
     dist: Path, verified: dict[str, object]
 ) -> None:
     ids = sorted(built.cell.id for built in verified.values())  # type: ignore[attr-defined]
-    expected = {f"{i}.tar.gz" for i in ids} | {f"{i}.json" for i in ids}
-    assert {p.name for p in dist.iterdir()} == expected | {"index.json", "SHA256SUMS"}
+    suffixes = (".tar.gz", ".tar.zst", "-tests.tar.gz", "-dbgsym.tar.gz", ".json")
+    expected = {f"{i}{suffix}" for i in ids for suffix in suffixes}
+    assert {p.name for p in dist.iterdir()} == expected | {"index.json", "SHA256SUMS", "uv"}
     listing = json.loads((dist / "index.json").read_text())
     assert sorted(entry["id"] for entry in listing["artifacts"]) == ids
     assert {e["variant"] for e in listing["artifacts"]} == {"default", "freethreaded", "jit"}
@@ -64,7 +54,7 @@ def test_three_real_cells_give_three_archives_manifests_and_an_index(
         text=True,
         check=False,
     )
-    assert done.returncode == 0 and done.stdout.count(": OK") == 6, done.stdout
+    assert done.returncode == 0 and done.stdout.count(": OK") == 15, done.stdout
 
 
 def test_manifests_say_where_each_real_build_can_run(
@@ -83,8 +73,9 @@ def test_manifests_say_where_each_real_build_can_run(
         found = elfinfo.read(interpreter)
         assert found is not None and found.glibc is not None
         runs_on = data["runs_on"]
-        assert tuple(map(int, runs_on["min_glibc"].split("."))) >= highest >= (2, 38)
-        assert "libssl.so.3" in runs_on["needed_libraries"]
+        assert tuple(map(int, runs_on["min_glibc"].split("."))) >= highest
+        assert highest <= (2, 31)  # the platform's glibc floor: bullseye
+        assert set(runs_on["needed_libraries"]) <= finish_tree.HOST_LIBRARIES
         assert not any(lib.startswith("libpython") for lib in runs_on["needed_libraries"])
         assert data["verification"]["passed"] is True and data["verification"]["checks"]
         assert data["build"]["image"]["id"].startswith("sha256:")
