@@ -7,6 +7,7 @@ Each task parses its options, calls the core in ``cpmatrix/``, prints, and turns
 from __future__ import annotations
 
 import functools
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,10 +15,10 @@ from typing import Any, TypeVar
 
 from invoke import Context, Exit, task
 
-from cpmatrix import artifacts, console, layout, matrixfile, reports
-from cpmatrix.ci import Shard
+from cpmatrix import artifacts, cli, console, layout, matrixfile, reports
 from cpmatrix.errors import ArtifactError, CpmatrixError, UsageError
 from cpmatrix.matrix import host_platform
+from cpmatrix.signals import sigterm_as_interrupt
 from cpmatrix.sources import SourceCache, prepare
 from cpmatrix.sources import clean as clean_sources
 
@@ -25,18 +26,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reported(function: F) -> F:
-    """Errors become `error: …` plus a hint, and the error kind's exit code."""
+    """Errors become `error: …` plus a hint, and the error kind's exit code; an exception with
+    no message of its own gets one from :func:`cpmatrix.cli.as_error` (traceback to a log).
+    SIGTERM is handled like Ctrl-C."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return function(*args, **kwargs)
+            with sigterm_as_interrupt():
+                return function(*args, **kwargs)
         except CpmatrixError as error:
-            console.error(error.render())
-            raise Exit(code=error.exit_code) from None
+            problem = error
         except KeyboardInterrupt:
             console.error("interrupted")
             raise Exit(code=130) from None
+        except Exit:
+            raise
+        except Exception as error:  # the one place any other exception becomes a message
+            problem = cli.as_error(error)
+        console.error(problem.render())
+        raise Exit(code=problem.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -78,7 +87,7 @@ def matrix(
         case "json":
             print(reports.matrix_json(resolution))
         case "github":
-            print(reports.github_json(resolution, Shard.parse(shard) if shard else None))
+            print(reports.github_json(resolution, cli.shard(shard) if shard else None))
         case "github-shards":
             print(reports.github_shards_json(resolution))
         case _:
@@ -382,11 +391,15 @@ def image(c: Context, bootstrap: bool = False, verbose: bool = False) -> None:
         "jobs": "make -j for every build (default: all cores)",
     }
 )
+@reported
 def bench_build(c: Context, python: str = "3.13", variant: str = "default", jobs: int = 0) -> None:
     """Measure invoke build's overhead vs. the same build by hand, and a warm ccache (3 builds)."""
+    matrixfile.load().cell(python=python, variant=variant, platform="linux-x86_64")
     script = Path(__file__).parent / "scripts" / "bench_build.py"
-    extra = f" --jobs={jobs}" if jobs else ""
-    c.run(f"{sys.executable} {script} --python={python} --variant={variant}{extra}", pty=False)
+    argv = [sys.executable, str(script), f"--python={python}", f"--variant={variant}"]
+    done = subprocess.run([*argv, f"--jobs={jobs}"] if jobs else argv, check=False)
+    if done.returncode != 0:
+        raise Exit(code=done.returncode)
 
 
 VERIFY_HELP = {
