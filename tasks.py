@@ -7,6 +7,7 @@ Each task parses its options, calls the core in ``cpmatrix/``, prints, and turns
 from __future__ import annotations
 
 import functools
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,10 +17,10 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from cpmatrix import artifacts, console, layout, matrixfile, pipeline, reports, selection
-from cpmatrix.ci import Shard
+from cpmatrix import artifacts, cli, console, layout, matrixfile, pipeline, reports, selection
 from cpmatrix.errors import ArtifactError, CpmatrixError, UsageError, VerificationFailed
 from cpmatrix.selection import CellOptions
+from cpmatrix.signals import sigterm_as_interrupt
 from cpmatrix.sources import SourceCache, prepare
 from cpmatrix.sources import clean as clean_sources
 
@@ -27,18 +28,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reported(function: F) -> F:
-    """Errors become `error: …` plus a hint, and the error kind's exit code."""
+    """Errors become `error: …` plus a hint, and the error kind's exit code; an exception with
+    no message of its own gets one from :func:`cpmatrix.cli.as_error` (traceback to a log).
+    SIGTERM is handled like Ctrl-C."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return function(*args, **kwargs)
+            with sigterm_as_interrupt():
+                return function(*args, **kwargs)
         except CpmatrixError as error:
-            console.error(error.render())
-            raise Exit(code=error.exit_code) from None
+            problem = error
         except KeyboardInterrupt:
             console.error("interrupted")
             raise Exit(code=130) from None
+        except Exit:
+            raise
+        except Exception as error:  # the one place any other exception becomes a message
+            problem = cli.as_error(error)
+        console.error(problem.render())
+        raise Exit(code=problem.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -87,7 +96,7 @@ def matrix(
         toolcheck.require_all(results)
         console.info(f"every one of {len(results)} cells gets the toolchain it needs")
         return
-    print(reports.render(resolution, chosen, Shard.parse(shard) if shard else None))
+    print(reports.render(resolution, chosen, cli.shard(shard) if shard else None))
     sys.stdout.flush()
 
 
@@ -373,11 +382,15 @@ def image(c: Context, bootstrap: bool = False, verbose: bool = False) -> None:
         "jobs": "make -j for every build (default: all cores)",
     }
 )
+@reported
 def bench_build(c: Context, python: str = "3.13", variant: str = "default", jobs: int = 0) -> None:
     """Measure invoke build's overhead vs. the same build by hand, and a warm ccache (3 builds)."""
+    matrixfile.load().cell(python=python, variant=variant, platform="linux-x86_64")
     script = Path(__file__).parent / "scripts" / "bench_build.py"
-    extra = f" --jobs={jobs}" if jobs else ""
-    c.run(f"{sys.executable} {script} --python={python} --variant={variant}{extra}", pty=False)
+    argv = [sys.executable, str(script), f"--python={python}", f"--variant={variant}"]
+    done = subprocess.run([*argv, f"--jobs={jobs}"] if jobs else argv, check=False)
+    if done.returncode != 0:
+        raise Exit(code=done.returncode)
 
 
 VERIFY_HELP = {

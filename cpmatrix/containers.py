@@ -25,7 +25,7 @@ import docker
 import docker.errors
 from docker.utils.socket import frames_iter
 
-from cpmatrix.errors import EnvironmentProblem
+from cpmatrix.errors import CpmatrixError, EnvironmentProblem, UsageError
 
 LABEL = "cpmatrix"
 _live: set[Container] = set()
@@ -121,6 +121,17 @@ def _lines(chunks: Iterator[bytes], on_line: Callable[[str], None] | None) -> st
     return "".join(parts)
 
 
+def _refused(image: str, error: docker.errors.APIError) -> CpmatrixError:
+    """Docker's refusal as an error a user acts on: a bad request is theirs (exit 2)."""
+    explanation = error.explanation or str(error)
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    message = f"Docker cannot run a container of image {image!r}: {explanation}"
+    if error.is_client_error():
+        return UsageError(message, hint="check the image name (docker image ls lists them)")
+    return EnvironmentProblem(message, hint="see the Docker engine's log (journalctl -u docker)")
+
+
 class Container:
     """``with Container(spec) as box: box.run([...])``; the container never outlives the block."""
 
@@ -143,6 +154,9 @@ class Container:
                 _live.add(self)
             self._container = self._create()
             self._container.start()
+        except docker.errors.APIError as error:
+            self._remove()
+            raise _refused(self.spec.image, error) from None
         except BaseException:
             self._remove()
             raise

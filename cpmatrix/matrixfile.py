@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from cpmatrix.errors import ConfigError, did_you_mean
+from cpmatrix.errors import ConfigError, Location, did_you_mean
 from cpmatrix.features import PROFILES, Feature, Profile, Version, toolchains
 from cpmatrix.matrix import (
     ALLOWED_BUILDERS,
@@ -41,14 +41,47 @@ def matrix_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(os.environ.get("CPMATRIX_MATRIX", DEFAULT_MATRIX))
 
 
+MAX_BYTES = 256 * 1024
+"""A matrix file is a few KiB (the project's: 4); anything far larger is refused unread."""
+
+
 def load(path: str | os.PathLike[str] | None = None) -> Matrix:
     """Read and validate matrix.yaml; any problem is a ConfigError at FILE:LINE:COL."""
     where = matrix_path(path)
     try:
-        text = where.read_text(encoding="utf-8")
+        with where.open("rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)
     except OSError as error:
         raise ConfigError(f"cannot read {where}: {error.strerror}") from None
-    return parse(text, where)
+    return parse(decode(raw, where), where)
+
+
+def _location(path: Path, before: str) -> Location:
+    return Location(path, before.count("\n") + 1, len(before) - before.rfind("\n"))
+
+
+def decode(raw: bytes, path: Path) -> str:
+    """The file's text, refusing one too large, not UTF-8, or holding a NUL byte."""
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(
+            f"{path} is larger than {MAX_BYTES // 1024} KiB; a matrix file is a few KiB",
+            hint="is this the right file? (--matrix or $CPMATRIX_MATRIX)",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start].decode("utf-8", "replace")
+        raise ConfigError(
+            f"not UTF-8 text: byte 0x{raw[error.start]:02x} cannot start or continue a character",
+            location=_location(path, before),
+            hint="save the file as UTF-8",
+        ) from None
+    if "\0" in text:
+        raise ConfigError(
+            "the file contains a NUL byte; YAML text cannot",
+            location=_location(path, text[: text.index("\0")]),
+        )
+    return text
 
 
 def parse(text: str, path: Path) -> Matrix:
@@ -187,6 +220,8 @@ def _profiles(doc: Doc, node: yaml.Node) -> tuple[Profile, ...]:
         match = [p for p in PROFILES if p == name]
         if not match:
             raise doc.error(item, f"unknown profile {name!r}", did_you_mean(name, PROFILES))
+        if match[0] in result:
+            raise doc.error(item, f"profiles names {name!r} twice")
         result.append(match[0])
     return tuple(result)
 
@@ -318,6 +353,8 @@ def _matrix_section(
                 raise doc.error(
                     item, f"matrix.{key} names unknown {name!r}", did_you_mean(name, tuple(known))
                 )
+            if known[name] in items:
+                raise doc.error(item, f"matrix.{key} names {name!r} twice")
             items.append(known[name])
         chosen[key] = items
 

@@ -6,12 +6,10 @@ so one failing cell does not hide what happened to the others.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import os
-import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,6 +28,7 @@ from cpmatrix.errors import (
 )
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import ALLOWED_BUILDERS, BUILDER_KINDS, BuilderKind, Cell
+from cpmatrix.signals import sigterm_as_interrupt
 
 MIN_JOBS_PER_CELL = 2
 
@@ -87,23 +86,6 @@ def parse_builder(text: str) -> BuilderKind | None:
         if kind == text:
             return kind
     raise UsageError(f"unknown --builder {text!r}", hint=did_you_mean(text, BUILDER_KINDS))
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """A CI cancel (SIGTERM) cleans up like Ctrl-C: containers removed, cells marked."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def builder_kind(cell: Cell, options: Options) -> BuilderKind:

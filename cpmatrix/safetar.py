@@ -182,7 +182,7 @@ def _kind_problem(member: tarfile.TarInfo) -> str | None:
 def _path_max(into: Path) -> int:
     try:
         return os.pathconf(into, "PC_PATH_MAX")
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # AttributeError: Windows has no pathconf
         return 4096
 
 
@@ -310,7 +310,7 @@ def _write(archive: tarfile.TarFile, into: Path, item: _Planned) -> None:
         return
     stream = archive.extractfile(member)
     assert stream is not None  # a regular file always has one
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     with stream, os.fdopen(os.open(path, flags, _mode(member)), "wb") as out:
         shutil.copyfileobj(stream, out, 1 << 20)
     path.chmod(_mode(member))

@@ -286,3 +286,6 @@ def test_a_damaged_cached_tree_is_rebuilt_from_the_verified_tarball(tmp_path: Pa
     with console.using(console.Recorder()) as recorder:
         prepare(release, source=str(source), cache=cache)
     assert not any("is damaged" in text for _, text in recorder.lines)  # type: ignore[attr-defined]
+    set_aside = sorted(cache.tmp.glob(f"set-aside-*/{tree.name}"))
+    assert len(set_aside) == 3  # not deleted under a build that may have them mounted
+    assert any((old / "Lib/extra.py").is_file() for old in set_aside)

@@ -9,6 +9,7 @@ reports each that does not match.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,10 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 import cpmatrix
-from cpmatrix import console, layout
+from cpmatrix import console, layout, locks
 from cpmatrix.artifacts import manifest, publish, uvindex
 from cpmatrix.artifacts.archive import remove_stale_partials, sha256_of
 from cpmatrix.errors import ArtifactError
@@ -39,12 +38,14 @@ class Problem:
         return f"{self.path.name}: {self.what}"
 
 
-def lock(dist: Path) -> FileLock:
-    """One writer at a time per dist directory; the lock lives in the cache, not in dist/."""
+def lock(dist: Path) -> contextlib.AbstractContextManager[None]:
+    """One writer at a time per dist directory; the lock lives in the cache, not in dist/.
+
+    A second ``invoke package`` says it is waiting, and for whom.
+    """
     digest = hashlib.sha256(str(dist.resolve()).encode()).hexdigest()[:16]
-    locks = layout.cache_dir() / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(locks / f"dist-{digest}.lock"))
+    path = layout.cache_dir() / "locks" / f"dist-{digest}.lock"
+    return locks.held(path, purpose=f"writing {dist}", gave_up=ArtifactError)
 
 
 def manifests(dist: Path) -> Iterator[Path]:

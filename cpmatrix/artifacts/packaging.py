@@ -17,7 +17,7 @@ from cpmatrix.artifacts import index, manifest, publish
 from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
 from cpmatrix.artifacts.stage import Staged, StagedFile, stage
-from cpmatrix.builders import record as record_file
+from cpmatrix.builders import record as build_record
 from cpmatrix.builders.record import BuildRecord
 from cpmatrix.errors import ArtifactError, VerificationFailed
 from cpmatrix.layout import CellPaths
@@ -84,9 +84,9 @@ def unchanged_since_verification(paths: CellPaths, report: Mapping[str, Any]) ->
 
 def checked_record(cell: Cell, paths: CellPaths) -> BuildRecord:
     """build.json of a successful build of exactly this cell, validated."""
-    found = record_file.load_ok(paths.record)
+    found = build_record.load_ok(paths.record)
     if found.cell_id != cell.id:
-        raise record_file.RecordError(
+        raise build_record.RecordError(
             f"{paths.record} is the record of {found.cell_id}, not of {cell.id}",
             hint="rebuild the cell",
         )

@@ -1,7 +1,8 @@
 """The Linux builder: CPython's configure/make/install in a container of the builder image.
 
 The source tree is mounted read-only, the build and staging directories read-write, ccache
-is shared across builds; the container runs as the invoking uid:gid and has no network.
+is shared across builds; the container has no network and runs as the invoking uid:gid, or,
+when that is root, as an unprivileged uid that is given the writable mounts for the build.
 """
 
 from __future__ import annotations
@@ -33,12 +34,52 @@ def ccache_dir() -> Path:
     return path
 
 
+BUILD_UID = BUILD_GID = 10999
+"""Who builds when cpmatrix runs as root (CI does): a uid no host account has, so a build
+cannot touch anything but its own mounts, and root's files are not its to change."""
+
+
+def build_ids() -> tuple[int, int]:
+    """The container's uid and gid: yours; when you are root, BUILD_UID:BUILD_GID."""
+    if os.getuid() == 0:
+        return BUILD_UID, BUILD_GID
+    return os.getuid(), os.getgid()
+
+
 def invoking_user() -> str:
-    return f"{os.getuid()}:{os.getgid()}"
+    uid, gid = build_ids()
+    return f"{uid}:{gid}"
+
+
+def chown_tree(root: Path, uid: int, gid: int) -> None:
+    """chown -R without following links (they stay the links they were)."""
+    os.chown(root, uid, gid, follow_symlinks=False)
+    for directory, names, files in os.walk(root):
+        for name in (*names, *files):
+            os.chown(Path(directory, name), uid, gid, follow_symlinks=False)
+
+
+def hand_over(spec: ContainerSpec) -> None:
+    """Root only: the writable mounts (work, staging, ccache) become the build user's."""
+    if os.getuid() != 0:
+        return
+    uid, gid = build_ids()
+    for mount in spec.mounts:
+        if not mount.read_only:
+            chown_tree(mount.source, uid, gid)
+
+
+def take_back(paths: layout.CellPaths) -> None:
+    """Root only: what the build left on the host (install, work, staging) is root's again."""
+    if os.getuid() != 0:
+        return
+    for tree in (paths.install, paths.work, steps.staging_dir(paths)):
+        if tree.exists():
+            chown_tree(tree, 0, 0)
 
 
 def container_spec(request: BuildRequest, image: str) -> ContainerSpec:
-    """The build container: hermetic (no network), unprivileged as the invoking user."""
+    """The build container: hermetic (no network), never root (see build_ids)."""
     paths = request.paths
     return ContainerSpec(
         image=image,
@@ -113,8 +154,10 @@ class DockerBuilder:
     def build(self, request: BuildRequest) -> BuildResult:
         image = self.image()
         steps.start_fresh(request.paths)
+        spec = container_spec(request, image.tag)
+        hand_over(spec)
         try:
-            with Container(container_spec(request, image.tag)) as box:
+            with Container(spec) as box:
                 where = f"the builder image {image.tag}"
                 return steps.execute(request, ContainerRunner(box=box, image=image, where=where))
         except docker.errors.DockerException as error:
@@ -122,3 +165,5 @@ class DockerBuilder:
                 f"the Docker engine failed while building {request.cell.id}: {error}",
                 hint=f"`docker info` shows the engine's state; the log so far: {request.paths.log}",
             ) from None
+        finally:
+            take_back(request.paths)

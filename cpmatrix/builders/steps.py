@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import shlex
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -163,7 +164,8 @@ def _versions(runner: Runner, request: BuildRequest, cc: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for key, name in names.items():
         lines: list[str] = []
-        script = f"command -v {name} >/dev/null && {name} --version 2>&1 | head -n 1"
+        quoted = shlex.quote(name)
+        script = f"command -v {quoted} >/dev/null && {quoted} --version 2>&1 | head -n 1"
         if runner.run(["sh", "-c", script], env={}, on_line=lines.append) == 0 and lines:
             found[key] = lines[0].strip()
     return found

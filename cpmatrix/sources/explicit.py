@@ -121,6 +121,8 @@ GIT_WITHOUT_HOOKS = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/nu
 def require_owned(root: Path) -> None:
     """Refuse a checkout another user owns: its git config can run commands as whoever reads
     it (``core.fsmonitor``, filters), which is why git itself refuses it (safe.directory)."""
+    if not hasattr(os, "geteuid"):  # Windows: ownership is ACLs; git's own check applies
+        return
     me = os.geteuid()
     for path in (root, root / ".git"):
         try:

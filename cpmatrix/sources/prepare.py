@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import assert_never
@@ -189,7 +191,7 @@ def _tree(
         damage = tree_damage(final)
         if damage is not None and final.exists():
             console.warn(f"source: cached tree {final} is damaged ({damage}); rebuilding it")
-            remove_tree(final)
+            _set_aside(final, cache)
         if damage is not None:
             _build_tree(tarball, patchset, cache, final)
     release = explicit.checkout_version(final)
@@ -212,6 +214,15 @@ def _tree(
         key=key,
         patchset=patchset.digest,
     )
+
+
+def _set_aside(tree: Path, cache: SourceCache) -> None:
+    """Move a tree out of the way rather than delete it: a build may have it mounted right
+    now. It waits in tmp/ (touched, so the sweep keeps it a day) and is swept later."""
+    aside = Path(tempfile.mkdtemp(prefix="set-aside-", dir=cache.tmp))
+    tree.chmod(stat.S_IMODE(tree.stat().st_mode) | stat.S_IWUSR)
+    tree.replace(aside / tree.name)
+    os.utime(aside)
 
 
 def listing_path(tree: Path) -> Path:

@@ -27,13 +27,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
-from cpmatrix import console, layout
+from cpmatrix import layout, locks
 from cpmatrix.errors import SourceError
 from cpmatrix.sources.model import ProviderFailed, ProviderName, Tarball
 
-LOCK_TIMEOUT = 3600.0
 STALE_SECONDS = 24 * 3600.0
 
 
@@ -84,24 +81,17 @@ class SourceCache:
     def lock(self, name: str) -> Iterator[None]:
         """Held by one process at a time across every run sharing this cache (one per release,
         tree, or private apt directory); waiting is reported, and gives up after an hour."""
-        path = self._made(self.root / "locks") / f"{name}.lock"
-        lock = FileLock(path)
-        try:
-            lock.acquire(timeout=0.05)
-        except Timeout:
-            console.progress(f"waiting for another cpmatrix run that holds {path}")
-            try:
-                lock.acquire(timeout=LOCK_TIMEOUT)
-            except Timeout:
-                raise SourceError(
-                    f"gave up waiting {LOCK_TIMEOUT / 60:.0f} minutes for {path}",
-                    hint="another cpmatrix run is still fetching or extracting; if none is, "
-                    "remove the lock file",
-                ) from None
-        try:
+
+        def gave_up(message: str) -> SourceError:
+            return SourceError(
+                message,
+                hint="another cpmatrix run is still fetching or extracting; if none is, "
+                "remove the lock file",
+            )
+
+        path = self.root / "locks" / f"{name}.lock"
+        with locks.held(path, purpose="fetching or extracting", gave_up=gave_up):
             yield
-        finally:
-            lock.release()
 
     @contextlib.contextmanager
     def temp_dir(self, prefix: str) -> Iterator[Path]:

@@ -17,7 +17,7 @@ from conftest import BuiltCell
 from cpmatrix import console, matrixfile, pipeline
 from cpmatrix.builders import steps
 from cpmatrix.builders.base import BuildRequest
-from cpmatrix.builders.docker import DockerBuilder, container_spec
+from cpmatrix.builders.docker import DockerBuilder, container_spec, invoking_user
 from cpmatrix.builders.image import base_image, builder_image
 from cpmatrix.containers import Container, ContainerSpec, Mount, leftover_containers
 from cpmatrix.errors import EnvironmentProblem
@@ -154,7 +154,7 @@ def test_build_container_is_unprivileged_and_offline(
     with Container(container_spec(request, builder_image().tag)) as box:
         state = box.inspect()
         assert state["HostConfig"]["NetworkMode"] == "none"
-        assert state["Config"]["User"] == f"{os.getuid()}:{os.getgid()}"
+        assert state["Config"]["User"] == invoking_user() != "0:0"
         mounts = {m["Destination"]: m["RW"] for m in state["Mounts"]}
         assert mounts == {"/src": False, "/build/work": True, "/build/stage": True, "/ccache": True}
         assert not box.run(["touch", "/src/configure"]).ok
