@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from artifactkit import built_cell
+from artifactkit import built_cell, matrix_without_portability
 
 from cpmatrix import cli, faults
 from cpmatrix.artifacts import index, publish
@@ -157,15 +157,23 @@ def packaging_env(tmp_path: Path, jit: Cell) -> dict[str, str]:
     }
 
 
-def package_args(jit: Cell) -> list[str]:
-    return ["package", "--python=3.13", "--variant=jit", "--platform=linux-x86_64"]
+def package_args(matrix: Path) -> list[str]:
+    """``invoke package`` of the jit cell, with a matrix.yaml whose platform declares no glibc
+    floor and no consumer images: the tree is artifactkit's host-made one (not portable)."""
+    argv = ["package", "--python=3.13", "--variant=jit", "--platform=linux-x86_64"]
+    return [*argv, "--matrix", str(matrix)]
+
+
+@pytest.fixture
+def matrix(tmp_path: Path) -> Path:
+    return matrix_without_portability(PROJECT_ROOT / "matrix.yaml", tmp_path / "matrix.yaml")
 
 
 def test_sigterm_during_packaging_is_handled_like_ctrl_c(
-    packaging_env: dict[str, str], jit: Cell
+    packaging_env: dict[str, str], matrix: Path
 ) -> None:
     env = {**packaging_env, faults.VARIABLE: "staged index.json:sigterm"}
-    done = invoke(*package_args(jit), env=env)
+    done = invoke(*package_args(matrix), env=env)
     assert done.returncode == 130, done.stderr
     assert "interrupted" in done.stderr
     dist = Path(packaging_env["CPMATRIX_DIST_DIR"])
@@ -173,7 +181,7 @@ def test_sigterm_during_packaging_is_handled_like_ctrl_c(
 
 
 def test_a_second_package_says_it_waits_for_the_lock(
-    packaging_env: dict[str, str], jit: Cell, monkeypatch: pytest.MonkeyPatch
+    packaging_env: dict[str, str], matrix: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in packaging_env.items():
         monkeypatch.setenv(name, value)
@@ -181,7 +189,7 @@ def test_a_second_package_says_it_waits_for_the_lock(
     dist.mkdir()
     with index.lock(dist):
         second = subprocess.Popen(
-            [sys.executable, "-m", "invoke", *package_args(jit)],
+            [sys.executable, "-m", "invoke", *package_args(matrix)],
             cwd=PROJECT_ROOT,
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,

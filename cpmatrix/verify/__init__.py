@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import console, layout, treedigest
-from cpmatrix.errors import VerificationFailed
+from cpmatrix.errors import CpmatrixError, VerificationFailed
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
 from cpmatrix.verify import stdlib_tests
@@ -78,6 +78,8 @@ def run(
                 *evaluate(observation, expect),
                 *_tiers(place, target, observation, tiers, junit_dir),
             ]
+    except CpmatrixError:  # the place cannot run at all (no engine, a bad image): not a verdict
+        raise
     except Exception as error:  # a bug or an answer nobody foresaw: this report fails, others go on
         checks = [_unexpected(error)]
     return VerifyReport(
