@@ -8,11 +8,10 @@ judged against many expectations.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
-from cpmatrix import console, layout, treedigest
+from cpmatrix import console, layout
 from cpmatrix.errors import VerificationFailed
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
@@ -91,7 +90,6 @@ def verify_cell(
     interpreter = paths.install / "bin" / name
     target = local_target(interpreter, where=where, description=f"{cell.id} ({interpreter})")
     report = run(target, Expectation.of_cell(cell), tiers=tiers, junit_dir=paths.dir)
-    report = dataclasses.replace(report, install_sha256=treedigest.digest(paths.install))
     report.write(paths)
     return report
 
