@@ -12,7 +12,7 @@ import pytest
 from artifactkit import build_record, built_cell, key_for
 from sourcekit import FILES, small_release, tarball_bytes
 
-from cpmatrix import artifacts, matrixfile
+from cpmatrix import artifacts, matrixfile, treedigest
 from cpmatrix.builders import record
 from cpmatrix.builders.base import BuildRequest
 from cpmatrix.builders.posix import NativeBuilder
@@ -20,6 +20,7 @@ from cpmatrix.errors import ArtifactError
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
 from cpmatrix.sources import SourceCache, prepare
+from cpmatrix.verify.report import Expectation, VerifyReport
 
 pytestmark = pytest.mark.usefixtures("own_cache")
 
@@ -144,3 +145,13 @@ def test_the_native_builder_writes_a_record_the_reader_accepts(tmp_path: Path) -
     assert written.cell_id == cell.id and written.builder == "native"
     assert written.command.argv[0].endswith("/configure") and written.fingerprint == {"k": "v"}
     assert set(written.phases) == {"preflight", "configure", "compile", "install"}
+
+
+def test_the_verification_report_records_the_install_tree_it_saw(tmp_path: Path, jit: Cell) -> None:
+    paths = built_cell(tmp_path / "build", jit)
+    report = VerifyReport(target="t", expectation=Expectation.of_cell(jit), checks=())
+    report.write(paths)
+    written = json.loads(paths.verify_report.read_text())
+    assert written["install_sha256"] == treedigest.digest(paths.install)
+    report.write(tmp_path / "elsewhere.json")  # an interpreter outside a cell: nothing to hash
+    assert "install_sha256" not in json.loads((tmp_path / "elsewhere.json").read_text())

@@ -8,14 +8,13 @@ judged against many expectations.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, layout, treedigest
+from cpmatrix import console, layout
 from cpmatrix.errors import CpmatrixError, VerificationFailed
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
@@ -146,7 +145,6 @@ def verify_cell(
         junit_dir=paths.dir,
         recorded=recorded_evidence(paths.record),
     )
-    report = dataclasses.replace(report, install_sha256=treedigest.digest(paths.install))
     report.write(paths)
     return report
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from cpmatrix import console
+from cpmatrix import console, treedigest
 from cpmatrix import features as fx
 from cpmatrix.features import OS, Feature, Profile, Version
 from cpmatrix.fileio import write_text_atomic
@@ -85,8 +85,6 @@ class VerifyReport:
     checks: tuple[Check, ...]
     seconds: float = 0.0
     observation: dict[str, Any] = field(default_factory=dict)
-    install_sha256: str | None = None
-    """treedigest.digest of the verified install tree: packaging refuses it if it changed."""
 
     @property
     def passed(self) -> bool:
@@ -121,7 +119,6 @@ class VerifyReport:
             "seconds": round(self.seconds, 1),
             "checks": [c.record() for c in self.checks],
             "observation": self.observation,
-            **({"install_sha256": self.install_sha256} if self.install_sha256 else {}),
         }
 
     def table(self, width: int = TABLE_WIDTH) -> str:
@@ -187,11 +184,21 @@ class VerifyReport:
             json_path, junit_path = paths, junit or paths.with_suffix(".junit.xml")
         else:
             json_path, junit_path = paths.verify_report, paths.junit
-        text = json.dumps(self.to_json(), indent=2, default=str) + "\n"
+        data = {**self.to_json(), **installed_tree(paths)}
+        text = json.dumps(data, indent=2, default=str) + "\n"
         write_text_atomic(json_path, text)
         write_text_atomic(
             junit_path, '<?xml version="1.0" encoding="utf-8"?>\n' + self.junit() + "\n"
         )
+
+
+def installed_tree(paths: object) -> dict[str, str]:
+    """``install_sha256``: the digest of the built cell's install tree that was verified, so
+    packaging can refuse a tree changed since (nothing for an interpreter outside a cell)."""
+    install = getattr(paths, "install", None)
+    if isinstance(install, Path) and install.is_dir():
+        return {"install_sha256": treedigest.digest(install)}
+    return {}
 
 
 class ReportPaths(Protocol):
