@@ -71,10 +71,13 @@ def test_jit_install_tree_and_record(built_cells: dict[str, BuiltCell]) -> None:
     assert "'--enable-experimental-jit=yes'" in config
     record = record_of(built)
     assert record["source"]["sha256"] == built.cell.python.sha256
-    assert set(record["phases"]) == {"preflight", "configure", "compile", "install"}
+    assert set(record["phases"]) == {"preflight", "configure", "compile", "install", "portable"}
     toolchain = record["toolchain"]
     assert "version 18." in toolchain["clang-18"]
-    assert toolchain["cc"].startswith("gcc (Debian 14.")
+    assert toolchain["cc"].startswith("Debian clang version 19.")  # the sysroot's compiler
+    assert "--sysroot=/opt/sysroot" in record["configure"]["env"]["CC"]
+    assert {"libssl.so.1.1", "libffi.so.7"} <= {b["soname"] for b in record["portable"]["bundled"]}
+    assert record["binary"]["tail_call_functions"] == 0  # read before the portable phase strips
     where = record["where"]
     assert where["network"] == "none"
     assert where["image"]["id"].startswith("sha256:")

@@ -100,8 +100,9 @@ def test_builder_image_is_cached_by_content(docker_engine: None) -> None:
     again = image.builder_image()
     assert again.how == "cached"
     assert (again.tag, again.id) == (first.tag, first.id)
-    base = image.base_image("trixie")
-    expected = image._digest(image.DOCKERFILE.read_bytes(), base.id)
+    base = image.base_image(image.BUILDER_SUITE)
+    sysroot = image.base_image(image.SYSROOT_SUITE)
+    expected = image._digest(image.DOCKERFILE.read_bytes(), base.id, sysroot.id)
     assert first.tag == f"{image.BUILDER_REPOSITORY}:{expected}"
 
 
