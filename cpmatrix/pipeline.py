@@ -304,10 +304,12 @@ def publish(
     """Stage the cell's archives, prove the archive in every bare consumer image of its
     platform, then publish it into dist/. A cell that fails anywhere is not published."""
     from cpmatrix.artifacts.manifest import interpreter_path
+    from cpmatrix.artifacts.packaging import verified_report
     from cpmatrix.artifacts.stage import stage
     from cpmatrix.verify import consumers
     from cpmatrix.verify.report import Expectation
 
+    verified_report(paths)  # an unverified cell is refused before minutes of staging and proofs
     staged = stage(cell, paths)
     results = consumers.prove(
         staged.archive.path,
