@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.artifacts import validate
+from cpmatrix.artifacts import manifest, validate
 from cpmatrix.artifacts.archive import (
     Select,
     Written,
@@ -36,10 +36,6 @@ STAGE_DIR = "artifact"
 ZSTD_LEVEL = 12
 DBGSYM_SUFFIX = "-dbgsym"
 TESTS_SUFFIX = "-tests"
-
-
-def gz_name(cell_id: str) -> str:
-    return f"{cell_id}.tar.gz"
 
 
 def zst_name(cell_id: str) -> str:
@@ -143,7 +139,7 @@ def stage(
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     mtime = source_date_epoch()
-    gz = directory / gz_name(cell.id)
+    gz = directory / manifest.archive_name(cell.id)
     tree = paths.install
     written = write_tar_gz(
         tree, gz, top=cell.id, mtime=mtime, on_entry=on_entry, select=without_tests

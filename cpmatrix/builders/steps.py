@@ -7,7 +7,6 @@ when every phase succeeded, and writes ``build.json`` either way.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import shlex
@@ -243,9 +242,8 @@ def execute(
         result = record.OK
         paths.incomplete_marker.unlink()
     finally:
-        written = _record(request, runner, commands, toolchain, phases, result, started_at)
-        written = dataclasses.replace(
-            written, portable=evidence.get("portable", {}), binary=evidence.get("binary", {})
+        written = _record(
+            request, runner, commands, toolchain, phases, result, started_at, evidence
         )
         written.write(paths.record)
     return BuildResult(install=paths.install, record=written.dump(), phases=phases)
@@ -299,6 +297,7 @@ def _record(
     phases: dict[str, float],
     result: str,
     started: str,
+    evidence: Mapping[str, Mapping[str, object]],
 ) -> record.BuildRecord:
     return record.BuildRecord(
         cell=request.cell.record(),
@@ -320,4 +319,6 @@ def _record(
         notes={
             "relocatable": "no --enable-shared: the interpreter finds its stdlib next to itself"
         },
+        portable=evidence.get("portable", {}),
+        binary=evidence.get("binary", {}),
     )
