@@ -139,9 +139,13 @@ def clean(c: Context, sources: bool = False) -> None:
 @task(
     help={
         "python": "with --variants: the CPython of the built cells (3.13 or 3.13.5)",
-        "variants": "built cells to compare, comma-separated (default,jit,freethreaded); each "
-        "must have been built (`invoke build`); runs in the builder image",
+        "variants": "cells to compare, comma-separated (default,jit,freethreaded); "
+        "VARIANT:PROFILE picks a profile per cell (default:optimized). Each column is the "
+        "cell's dist/ artifact (`invoke build` publishes it), unpacked in a bare Debian image",
         "profile": "profile of those cells (default: release)",
+        "consumer": "the bare Debian release artifacts are unpacked in (default: the platform's "
+        "newest consumer in matrix.yaml)",
+        "from_build": "benchmark the cells' build/ trees instead of their dist/ artifacts",
         "interpreter": "add a column: this interpreter (on this machine, or inside --image)",
         "image": "run --interpreter (default python3) inside this Docker image",
         "column": "add a column (repeatable): name=N,interpreter=PATH[,image=IMAGE | "
@@ -167,6 +171,8 @@ def bench(
     python: str = "",
     variants: str = "",
     profile: str = "",
+    consumer: str = "",
+    from_build: bool = False,
     interpreter: str = "",
     image: str = "",
     column: list[str] | None = None,
@@ -188,7 +194,7 @@ def bench(
     significance as `pyperf compare_to` gives them, plus the geometric mean.
 
     Examples:
-      invoke bench --fast --python=3.13 --variants default,jit,freethreaded
+      invoke bench --fast --python=3.13 --variants default,jit,freethreaded,default:optimized
       invoke bench --fast --preset debian-jit
       invoke bench --variants freethreaded --env PYTHON_GIL=1,0
       invoke bench --column "name=sid 3.14,apt=sid:python3.14,interpreter=/usr/bin/python3.14"
@@ -200,6 +206,8 @@ def bench(
         python=python,
         variants=variants,
         profile=profile,
+        consumer=consumer,
+        from_build=from_build,
         interpreter=interpreter,
         image=image,
         columns=tuple(column or ()),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import artifactkit
 import pytest
 
+from cpmatrix import matrixfile
 from cpmatrix.bench import Request, baseline_of, run
 from cpmatrix.bench.columns import (
     Column,
@@ -148,6 +151,7 @@ def test_options_become_columns_settings_and_a_place_for_results(
     from cpmatrix.bench import plan
 
     monkeypatch.setenv("CPMATRIX_BUILD_DIR", str(tmp_path))
+    model = matrixfile.load()
     for cell_id, executable in (
         ("cpython-3.13.5-default-linux-x86_64", "python3.13"),
         ("cpython-3.13.5-freethreaded-linux-x86_64", "python3.13t"),
@@ -155,10 +159,15 @@ def test_options_become_columns_settings_and_a_place_for_results(
         paths = CellPaths.of(cell_id, tmp_path)
         (paths.install / "bin").mkdir(parents=True)
         (paths.install / "bin" / executable).write_text("")
-        paths.record.write_text('{"configure": {"argv": ["./configure", "--disable-gil"]}}')
+        record = artifactkit.build_record(model.cell_by_id(cell_id))
+        paths.record.write_text(json.dumps(record))
     request = plan.request(
         plan.Options(
-            python="3.13", variants="default,freethreaded", env=("PYTHON_GIL=1,0",), fast=True
+            python="3.13",
+            variants="default,freethreaded",
+            env=("PYTHON_GIL=1,0",),
+            fast=True,
+            from_build=True,
         )
     )
     assert [c.name for c in request.columns] == [
@@ -174,7 +183,8 @@ def test_options_become_columns_settings_and_a_place_for_results(
     assert request.settings.name == "fast"
     facts = request.builds["cpython-3.13.5-freethreaded-linux-x86_64"]
     assert facts["profile"] == "release"
-    assert facts["configure"] == ["./configure", "--disable-gil"]
+    assert facts["configure"] == ["/src/configure", "--enable-option-checking=fatal"]
+    assert facts["build_seconds"] == 106.8
 
     sid = plan.request(plan.Options(preset="debian-jit", suites="startup"))
     assert len(sid.columns) == 4 and sid.suites == (Suite.STARTUP,)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -60,27 +59,34 @@ def test_debian_314_with_the_jit_off_and_on_makes_a_full_report(
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_a_built_free_threaded_cell_with_the_gil_forced_on_and_off(
-    built_cells: dict[str, Any], tmp_path: Path
+def test_a_published_free_threaded_artifact_with_the_gil_forced_on_and_off(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A real 3.13.5 free-threaded build (from the session's shared builds), run where its
-    glibc is (the builder image on this bookworm host), as two columns of PYTHON_GIL."""
-    from cpmatrix import layout
-    from cpmatrix.bench.columns import for_cell
+    """A real 3.13.5 free-threaded artifact from dist/, unpacked in a bare trixie (what a team
+    gets), as two columns of PYTHON_GIL; its build time comes from the manifest."""
+    from cpmatrix.bench import plan
 
-    built = built_cells["freethreaded"]
-    cell = built.cell
-    executable = layout.posix_executable_name(cell.version, cell.features, cell.profile)
-    column = for_cell("freethreaded", built.paths, executable)
-    columns = tuple(expand_env([column], ["PYTHON_GIL=1,0"]))
+    monkeypatch.setenv("CPMATRIX_DIST_DIR", str(published))
+    options = plan.Options(python="3.13", variants="freethreaded", env=("PYTHON_GIL=1,0",))
+    columns, builds = plan.cell_columns(options)
+    columns = expand_env(columns, options.env)
     request = Request(
-        title="tiny", columns=columns, suites=(Suite.STARTUP,), settings=TINY, out_dir=tmp_path
+        title="tiny",
+        columns=tuple(columns),
+        suites=(Suite.STARTUP,),
+        settings=TINY,
+        out_dir=tmp_path,
+        builds=builds,
     )
     report = json.loads(run(request).json.read_text())
-    forced_on, off = (c["interpreter_facts"] for c in report["columns"])
-    assert forced_on["free_threaded_build"] and off["free_threaded_build"]
-    assert forced_on["version"] == "3.13.5" and forced_on["abiflags"] == "t"
-    assert forced_on["gil_enabled"] is True and off["gil_enabled"] is False
+    forced_on, off = report["columns"]
+    assert forced_on["runs_in"].endswith("unpacked in bare Debian trixie")
+    assert forced_on["interpreter"].startswith("/opt/consumer/cpython-3.13.5-freethreaded-")
+    assert forced_on["build"]["build_seconds"] > 0 and forced_on["build"]["archive"]
+    facts = forced_on["interpreter_facts"], off["interpreter_facts"]
+    assert all(f["free_threaded_build"] for f in facts)
+    assert facts[0]["version"] == "3.13.5" and facts[0]["abiflags"] == "t"
+    assert facts[0]["gil_enabled"] is True and facts[1]["gil_enabled"] is False
     assert {r["benchmark"] for r in report["suites"][0]["rows"]} >= {"startup-c-pass"}
 
 

@@ -15,6 +15,7 @@ def invoke(*args: str, build_dir: Path | None = None) -> subprocess.CompletedPro
     env = dict(os.environ)
     if build_dir is not None:
         env["CPMATRIX_BUILD_DIR"] = str(build_dir)
+        env["CPMATRIX_DIST_DIR"] = str(build_dir / "dist")
     return subprocess.run(
         [sys.executable, "-m", "invoke", "bench", *args],
         cwd=PROJECT_ROOT,
@@ -29,8 +30,9 @@ def invoke(*args: str, build_dir: Path | None = None) -> subprocess.CompletedPro
 def test_help_explains_columns_switches_and_presets() -> None:
     result = invoke("--help")
     assert result.returncode == 0
-    for text in ("--variants", "--interpreter", "--image", "--column", "--env", "--preset",
-                 "debian-jit", "PYTHON_GIL=1,0", "--fast", "--baseline", "--suites"):  # fmt: skip
+    for text in ("--variants", "--consumer", "--from-build", "--interpreter", "--image",
+                 "--column", "--env", "--preset", "debian-jit", "PYTHON_GIL=1,0", "--fast",
+                 "--baseline", "--suites"):  # fmt: skip
         assert text in result.stdout
 
 
@@ -38,10 +40,13 @@ def test_nothing_to_compare_and_unbuilt_cells_are_usage_errors(tmp_path: Path) -
     nothing = invoke()
     assert nothing.returncode == 2
     assert "nothing to benchmark" in nothing.stderr
-    unbuilt = invoke("--python=3.13", "--variants=jit", build_dir=tmp_path)
+    unpublished = invoke("--python=3.13", "--variants=jit", build_dir=tmp_path)
+    assert unpublished.returncode == 2
+    assert "cpython-3.13.5-jit-linux-x86_64 has no published artifact" in unpublished.stderr
+    assert "invoke build" in unpublished.stderr
+    unbuilt = invoke("--python=3.13", "--variants=jit", "--from-build", build_dir=tmp_path)
     assert unbuilt.returncode == 2
     assert "cpython-3.13.5-jit-linux-x86_64 is not built" in unbuilt.stderr
-    assert "invoke build" in unbuilt.stderr
 
 
 def test_this_machines_python_startup_suite_end_to_end(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import console
-from cpmatrix.bench import chart, compare, report
+from cpmatrix.bench import chart, compare, report, stability
 from cpmatrix.bench.columns import Column, check_unique
 from cpmatrix.bench.runner import ColumnResult, run_columns
 from cpmatrix.bench.suites import Settings, Suite
@@ -106,10 +106,11 @@ def finish(
     loaded = {r.column.name: compare.load(r.results) for r in results}
     tables = tuple(compare.compare(loaded, baseline))
     scaling = report.scaling_speedups(loaded)
+    facts = report.machine()
     made = report.Report(
         title=request.title,
         created=report.Report.now(),
-        machine=report.machine(),
+        machine=facts,
         settings=request.settings,
         columns=results,
         builds=request.builds,
@@ -117,7 +118,12 @@ def finish(
         scaling=scaling,
         seconds=seconds,
         load_at_start=load_at_start,
+        warnings=stability.warnings(
+            facts["cores"] or 1, load_at_start, facts["load_average"], loaded
+        ),
     )
+    for warning in made.warnings:
+        console.warn(warning)
     markdown, json_path = report.write(made, request.out_dir)
     files = {r.column.name: r.results for r in results}
     others = [path for name, path in files.items() if name != baseline]

@@ -1,9 +1,11 @@
 """What a benchmark report compares: columns, each an interpreter in a place with a set of
 run-time switches.
 
-A column is a built cell (on this machine, or in the builder image when it needs a newer glibc
-than this machine has), an interpreter on this machine or inside a Docker image, or an
-interpreter from Debian packages installed into a Debian image. ``--env VAR=A,B`` turns every
+A column is a published artifact (the ``dist/`` archive teams get, unpacked in a fresh container
+of a bare consumer image: what they will run, not the tree it was made from), a build tree (on
+this machine, or in the builder image when it needs a newer glibc than this machine has), an
+interpreter on this machine or inside a Docker image, or an interpreter from Debian packages
+installed into a Debian image. ``--env VAR=A,B`` turns every
 column into one column per value, so one build's run-time switches (``PYTHON_JIT``,
 ``PYTHON_GIL``) become side-by-side columns.
 """
@@ -38,7 +40,19 @@ class DebianImage:
     packages: tuple[str, ...]
 
 
-ImageSource = str | HostOrBuilder | DebianImage
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A ``dist/`` archive unpacked in a fresh container of a bare Debian image (``consumer``)."""
+
+    archive: Path
+    top: str
+    """The archive's top directory (the cell id)."""
+    interpreter: str
+    """The interpreter relative to ``top`` (``bin/python3.13t``)."""
+    consumer: str
+
+
+ImageSource = str | HostOrBuilder | DebianImage | Artifact
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +79,8 @@ class Column:
                 return "this machine or the builder image"
             case DebianImage(suite=suite, packages=packages):
                 return f"Debian {suite} with {', '.join(packages)}"
+            case Artifact(archive=archive, consumer=consumer):
+                return f"{archive.name} unpacked in bare Debian {consumer}"
             case str() as tag:
                 return f"image {tag}"
 
@@ -84,6 +100,18 @@ def for_cell(name: str, cell_paths: CellPaths, executable: str) -> Column:
         image=HostOrBuilder(),
         mounts=(install,),
         cell_id=cell_paths.cell_id,
+    )
+
+
+def for_artifact(name: str, artifact: Artifact, cell_id: str) -> Column:
+    """A published archive's interpreter, as a team unpacks it on a bare machine."""
+    from cpmatrix.verify.consumers import unpacked_interpreter
+
+    return Column(
+        name=name,
+        interpreter=str(unpacked_interpreter(artifact.top, artifact.interpreter)),
+        image=artifact,
+        cell_id=cell_id,
     )
 
 

@@ -17,7 +17,7 @@ import pyperf
 from filelock import FileLock
 
 from cpmatrix import layout
-from cpmatrix.bench.columns import Column, DebianImage, HostOrBuilder
+from cpmatrix.bench.columns import Artifact, Column, DebianImage, HostOrBuilder
 from cpmatrix.containers import Mount
 from cpmatrix.verify.runner import Target, local_target
 
@@ -56,6 +56,19 @@ def target_for(column: Column) -> Target:
             local = local_target(Path(column.interpreter), description=column.name)
             extra = shared if local.image else ()
             return replace(local, mounts=(*local.mounts, *extra), cap_add=())
+        case Artifact(archive=archive, top=top, interpreter=inside, consumer=consumer):
+            from cpmatrix.builders.image import base_image
+            from cpmatrix.verify.consumers import artifact_target
+
+            unpacked = artifact_target(
+                archive, top=top, interpreter=inside, image=base_image(consumer).tag
+            )
+            return replace(
+                unpacked,
+                mounts=(*unpacked.mounts, *shared),
+                description=column.name,
+                cap_add=(),
+            )
         case DebianImage(suite=suite, packages=packages):
             from cpmatrix.builders.image import debian_image_with
 

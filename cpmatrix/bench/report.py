@@ -19,7 +19,7 @@ from typing import Any
 
 from cpmatrix import console
 from cpmatrix import features as fx
-from cpmatrix.bench.columns import DebianImage
+from cpmatrix.bench.columns import Artifact, DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
 from cpmatrix.bench.suites import Settings
@@ -69,6 +69,8 @@ class Report:
     scaling: Mapping[str, Mapping[str, float]]
     seconds: float
     load_at_start: Sequence[float] | None = None
+    warnings: tuple[str, ...] = ()
+    """What makes these numbers less trustworthy (a loaded machine, pyperf's spread)."""
 
     @staticmethod
     def now() -> str:
@@ -92,8 +94,9 @@ def scaling_speedups(suites: Mapping[str, Any]) -> dict[str, dict[str, float]]:
 
 
 def runs_in(result: ColumnResult) -> str:
-    """Debian images by their packages; other places as the runner named them."""
-    if isinstance(result.column.image, DebianImage):
+    """Debian images by their packages, artifacts by the bare image they were unpacked in;
+    other places as the runner named them."""
+    if isinstance(result.column.image, DebianImage | Artifact):
         return result.column.where
     return result.runs_in
 
@@ -109,6 +112,8 @@ def _column_line(result: ColumnResult, build: Mapping[str, Any]) -> list[str]:
     env = " ".join(f"{k}={v}" for k, v in result.column.env) or "—"
     flags = _build_flags(str(about.get("config_args", "")))
     profile = f"{build['profile']}: {flags}" if "profile" in build else flags
+    if build.get("build_seconds"):
+        profile = f"{profile} (built in {console.elapsed(float(build['build_seconds']))})"
     return [
         result.column.name,
         f"{about.get('version', '?')}{about.get('abiflags', '')}",
@@ -153,6 +158,7 @@ def markdown(report: Report) -> str:
         f"{m['kernel']}; load average {list(report.load_at_start or [])} at the start, "
         f"{m['load_average']} at the end.",
         "",
+        *(f"> **Warning:** {text}\n" for text in report.warnings),
         f"> {NOISE_NOTE}",
         "",
         "## Columns",
@@ -213,6 +219,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "created": report.created,
         "machine": {**report.machine, "load_average_at_start": report.load_at_start},
         "note": NOISE_NOTE,
+        "warnings": list(report.warnings),
         "settings": {
             "name": report.settings.name,
             "processes": report.settings.processes,

@@ -55,15 +55,19 @@ class ConsumerResult:
         }
 
 
+def unpacked_interpreter(top: str, interpreter: str) -> PurePosixPath:
+    """Where the interpreter lies in the container once the archive is unpacked."""
+    return PurePosixPath(UNPACK_DIR) / top / interpreter
+
+
 def artifact_target(archive: Path, *, top: str, interpreter: str, image: str) -> Target:
     """The artifact unpacked into a fresh container of image, and its interpreter there.
 
     ``interpreter`` is relative to the archive's top directory (``bin/python3.13``).
     """
     archive = archive.absolute()
-    unpacked = PurePosixPath(UNPACK_DIR) / top / interpreter
     return Target(
-        interpreter=str(unpacked),
+        interpreter=str(unpacked_interpreter(top, interpreter)),
         image=image,
         mounts=(Mount(source=archive.parent, target=ARCHIVE_MOUNT, read_only=True),),
         setup=(
