@@ -13,6 +13,7 @@ import platform
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -125,8 +126,41 @@ def local_target(interpreter: Path, *, where: Where = "auto", description: str =
     )
 
 
+RUN_TOKEN_VARIABLE = "CPMATRIX_RUN_TOKEN"
+"""Set for every command a HostPlace runs: each descendant inherits it, so whatever a command
+left running (a test's subprocess orphaned in a session of its own, out of reach of the
+process group) can be found in /proc and killed once the command is over."""
+
+
+def processes_carrying(token: str) -> list[int]:
+    """Processes whose environment holds this run's token (Linux /proc; elsewhere none)."""
+    marker = f"{RUN_TOKEN_VARIABLE}={token}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_leftovers(token: str) -> list[int]:
+    """SIGKILL every process still carrying the token; returns their pids."""
+    killed = []
+    for pid in processes_carrying(token):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        except OSError:
+            continue
+    return killed
+
+
 class HostPlace:
-    """Runs commands on this host in their own process group, killed on timeout."""
+    """Runs commands on this host in their own process group, killed on timeout; whatever a
+    command leaves running is killed when it ends."""
 
     label = "host"
 
@@ -137,11 +171,12 @@ class HostPlace:
         self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float
     ) -> Completed:
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
+        token = uuid.uuid4().hex
         started = time.monotonic()
         try:
             process = subprocess.Popen(
                 list(argv),
-                env={**clean, **(env or {})},
+                env={**clean, **(env or {}), RUN_TOKEN_VARIABLE: token},
                 cwd=self.scratch,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -150,16 +185,21 @@ class HostPlace:
         except OSError as error:  # not executable here (a python.exe on Linux, a bad #! line)
             why = f"cannot start {argv[0]}: {type(error).__name__}: {error}"
             return Completed(exit_code=126, output=why, timed_out=False, seconds=0.0)
+        chunks: list[bytes] = []
+        reader = threading.Thread(target=_drain, args=(process, chunks), daemon=True)
+        reader.start()
         try:
-            output, _ = process.communicate(timeout=timeout)
+            process.wait(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
             _kill_tree(process)
-            output, _ = process.communicate()
+            process.wait()
             timed_out = True
+        kill_leftovers(token)  # also closes the output pipe a leftover may hold open
+        reader.join()
         return Completed(
             exit_code=process.returncode,
-            output=output.decode("utf-8", "replace"),
+            output=b"".join(chunks).decode("utf-8", "replace"),
             timed_out=timed_out,
             seconds=time.monotonic() - started,
         )
@@ -174,6 +214,15 @@ class HostPlace:
             return Path(path).read_bytes()
         except OSError:
             return None
+
+
+def _drain(process: subprocess.Popen[bytes], into: list[bytes]) -> None:
+    """Read the command's output until every holder of the pipe has closed it."""
+    stream = process.stdout
+    assert stream is not None
+    while chunk := os.read(stream.fileno(), 65536):
+        into.append(chunk)
+    stream.close()
 
 
 def _kill_tree(process: subprocess.Popen[bytes]) -> None:
