@@ -37,16 +37,6 @@ SMOKE_TESTS: tuple[str, ...] = (
 """Measured on a 3.13.5 build, -j2 on 2 loaded cores: 56 s with all of test_capi, 57 s with
 only test_capi.test_misc + test_getargs; so test_capi runs whole."""
 
-IGNORED_TESTS: dict[str, str] = {
-    "test_print_exception_gh_102056": "test_threading's exponential recursion that only a "
-    "KeyboardInterrupt from another thread ends: with load average 7 on 2 cores it never "
-    "ended in the smoke tier of both the default and the jit 3.13.5 build (2026-12-02; its "
-    "subprocess spun for 28 minutes), while the same script ends in 2-3 s alone (6 of 6 runs) "
-    "and the whole of test_threading passes in 18 s: a race with the machine's load, not a "
-    "property of the build.",
-}
-"""Tests every tier skips (regrtest ``--ignore``), each with the measurement that put it here."""
-
 EXIT_MEANINGS: dict[int, str] = {
     0: "all tests passed",
     2: "tests failed",
@@ -100,7 +90,6 @@ def command(interpreter: str, tier: Tier, *, jobs: int, junit: str) -> list[str]
         junit,
         "--timeout",
         str(timeout),
-        *(argument for name in IGNORED_TESTS for argument in ("--ignore", name)),
     ]
 
 

@@ -68,9 +68,3 @@ def test_a_failed_run_names_the_failed_tests() -> None:
 def test_a_hung_run_is_a_failure_that_says_so() -> None:
     check = judge("full", 137, True, "...", 3600.0)
     assert check.status == "fail" and "timed out" in check.observed
-
-
-def test_every_tier_ignores_the_tests_known_to_hang_under_load() -> None:
-    for tier in ("smoke", "pgo", "full"):
-        argv = command("py", tier, jobs=1, junit="j")
-        assert argv[argv.index("--ignore") + 1] == "test_print_exception_gh_102056"
