@@ -25,6 +25,7 @@ from typing import Literal, Protocol
 from cpmatrix import console, elfinfo
 from cpmatrix.containers import Completed, Container, ContainerSpec, Mount
 from cpmatrix.errors import EnvironmentProblem
+from cpmatrix.signals import sigint_default_in_children
 
 Where = Literal["auto", "host", "builder"]
 SCRATCH_IN_CONTAINER = "/tmp/cpmatrix-verify"
@@ -174,14 +175,15 @@ class HostPlace:
         token = uuid.uuid4().hex
         started = time.monotonic()
         try:
-            process = subprocess.Popen(
-                list(argv),
-                env={**clean, **(env or {}), RUN_TOKEN_VARIABLE: token},
-                cwd=self.scratch,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            with sigint_default_in_children():
+                process = subprocess.Popen(
+                    list(argv),
+                    env={**clean, **(env or {}), RUN_TOKEN_VARIABLE: token},
+                    cwd=self.scratch,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
         except OSError as error:  # not executable here (a python.exe on Linux, a bad #! line)
             why = f"cannot start {argv[0]}: {type(error).__name__}: {error}"
             return Completed(exit_code=126, output=why, timed_out=False, seconds=0.0)

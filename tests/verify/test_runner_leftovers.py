@@ -43,3 +43,34 @@ def test_a_timed_out_command_and_its_escaped_child_both_go(tmp_path: Path) -> No
     assert done.timed_out
     token, pid = done.output.split()
     assert not _alive(int(pid)) and processes_carrying(token) == []
+
+
+def test_an_interpreter_under_test_gets_sigint_even_when_we_were_started_with_it_ignored(
+    tmp_path: Path,
+) -> None:
+    """Started with ``&`` from a script, we inherit SIGINT ignored; the interpreter we verify
+    must not, or _thread.interrupt_main() does nothing and test_threading fails."""
+    import subprocess
+    import sys
+
+    from cpmatrix.layout import PROJECT_ROOT
+
+    parent = (
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "from cpmatrix.verify.runner import HostPlace\n"
+        "child = 'import signal as s; print(s.getsignal(s.SIGINT) is s.default_int_handler)'\n"
+        f"done = HostPlace({str(tmp_path)!r}).run([sys.executable, '-c', child], timeout=60)\n"
+        "print(done.output.strip(), signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", parent],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    child_default, parent_still_ignores = ran.stdout.split()
+    assert child_default == "True", "the child's SIGINT is Python's handler, not ignored"
+    assert parent_still_ignores == "True"
