@@ -18,6 +18,7 @@ from cpmatrix.builders import portable
 from cpmatrix.builders.portable import Sysroot
 from cpmatrix.errors import BuildFailed, EnvironmentProblem
 from cpmatrix.features import Version
+from cpmatrix.features.toolchains import llvm_tools_env
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import BuilderKind, Cell
 
@@ -122,6 +123,8 @@ def commands(
         env.extend(sysroot.configure_env(chain.cc or sysroot.compiler))
     elif chain.cc is not None:
         env.append(("CC", chain.cc))
+    if cell.profile == "optimized":
+        env.extend(llvm_tools_env(chain.cc or (sysroot.compiler if sysroot else "")))
     args = fx.configure_arguments(cell.version, cell.features, cell.profile)
     finish = None
     if sysroot is not None:

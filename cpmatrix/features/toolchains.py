@@ -8,6 +8,7 @@ on-paper check of the workflows (``cpmatrix/toolcheck.py``) all ask these functi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
@@ -21,6 +22,21 @@ SYSROOT_CC = f"clang-{TAILCALL_MIN_CLANG}"
 clang. Not gcc: its driver adds library directories outside ``--sysroot``
 (``/usr/lib/gcc/…/../../../x86_64-linux-gnu``), links the builder's newer libc and loses the
 glibc floor; clang keeps every path under the sysroot."""
+
+
+def llvm_tools_env(cc: str) -> tuple[tuple[str, str], ...]:
+    """LLVM_AR and LLVM_PROFDATA for a versioned clang (``clang-19``), else nothing.
+
+    With clang, ``--with-lto`` needs ``llvm-ar`` and ``--enable-optimizations`` needs
+    ``llvm-profdata``; configure looks for those unversioned names (AC_PATH_TOOL, which keeps a
+    value already set), and Debian's llvm-N packages install only ``llvm-ar-N`` and
+    ``llvm-profdata-N`` ("configure: error: llvm-ar is required for a --with-lto build with
+    clang but could not be found", 3.13.5 with clang-19, 2026-12-02)."""
+    found = re.fullmatch(r"clang-(\d+)", cc.split()[0]) if cc else None
+    if found is None:
+        return ()
+    major = found.group(1)
+    return (("LLVM_AR", f"llvm-ar-{major}"), ("LLVM_PROFDATA", f"llvm-profdata-{major}"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -47,7 +47,11 @@ def test_freethreaded_asks_for_mimalloc(model: Matrix) -> None:
 
 def test_tailcall_uses_clang_19_and_optimized_adds_pgo_lto(model: Matrix) -> None:
     steps = compose(model, "3.14", "tailcall", profile="optimized")
-    assert steps.configure_env == (("CC", "clang-19"),)
+    assert steps.configure_env == (
+        ("CC", "clang-19"),
+        ("LLVM_AR", "llvm-ar-19"),
+        ("LLVM_PROFDATA", "llvm-profdata-19"),
+    )
     assert steps.configure[-3:] == (
         "--with-tail-call-interp",
         "--enable-optimizations",
@@ -147,3 +151,22 @@ def test_failure_message_carries_the_last_30_lines(model: Matrix, tmp_path: Path
 
 def test_shell_line_quotes() -> None:
     assert base.shell_line(["a b", "c"], {"CC": "clang-19"}) == "CC=clang-19 'a b' c"
+
+
+def test_an_optimized_sysroot_build_names_the_llvm_tools_of_its_clang(model: Matrix) -> None:
+    """configure looks for unversioned llvm-ar / llvm-profdata; Debian ships llvm-ar-19."""
+    from cpmatrix.builders.portable import Sysroot
+
+    cell = model.cell(
+        python="3.13", variant="default", platform="linux-x86_64", profile="optimized"
+    )
+    env = dict(
+        base.commands(
+            cell, source_dir="/src", destdir="/stage", jobs=2, sysroot=Sysroot()
+        ).configure_env
+    )
+    assert env["CC"] == "clang-19 --sysroot=/opt/sysroot"
+    assert env["LLVM_AR"] == "llvm-ar-19" and env["LLVM_PROFDATA"] == "llvm-profdata-19"
+    release = model.cell(python="3.13", variant="default", platform="linux-x86_64")
+    plain = base.commands(release, source_dir="/src", destdir="/stage", jobs=2, sysroot=Sysroot())
+    assert "LLVM_AR" not in dict(plain.configure_env)
