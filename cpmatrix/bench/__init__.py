@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import console
-from cpmatrix.bench import chart, compare, report
+from cpmatrix.bench import chart, claims, compare, report
 from cpmatrix.bench.columns import Column, check_unique
 from cpmatrix.bench.runner import ColumnResult, run_columns
 from cpmatrix.bench.suites import Settings, Suite
@@ -106,6 +106,11 @@ def finish(
     loaded = {r.column.name: compare.load(r.results) for r in results}
     tables = tuple(compare.compare(loaded, baseline))
     scaling = report.scaling_speedups(loaded)
+    judged = (
+        claims.evaluate(loaded, {r.column.name: r.about for r in results}, baseline)
+        if Suite.RELEASE_CLAIMS in request.suites
+        else None
+    )
     made = report.Report(
         title=request.title,
         created=report.Report.now(),
@@ -117,6 +122,7 @@ def finish(
         scaling=scaling,
         seconds=seconds,
         load_at_start=load_at_start,
+        claims=judged,
     )
     markdown, json_path = report.write(made, request.out_dir)
     files = {r.column.name: r.results for r in results}
