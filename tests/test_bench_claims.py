@@ -78,6 +78,10 @@ def test_trixie_313_against_sid_314_and_315_judges_every_claim(
         assert 0 < stats["gc_share"] < 1
     # Debian's 3.14 is past 3.14.5, where CPython went back to the generational collector
     assert pauses["sid 3.14"]["collector"] == "generational (three generations)"
+    gc_verdicts = {c["column"]: c for c in found["claims"][0]["columns"]}
+    assert gc_verdicts["sid 3.14"]["reason"].endswith(
+        "collector is generational (three generations)"
+    )
 
     gc_runs = json.loads((tmp_path / "sid_3.15.json").read_text())["benchmarks"]
     names = {b["metadata"]["name"] for b in gc_runs}
@@ -185,6 +189,7 @@ def test_verdict_rules_for_each_kind_of_claim() -> None:
     }
     suites = {"trixie 3.13": _suite({}), "sid 3.14": _suite(faster_314)}
     versions = _abouts({"trixie 3.13": "3.13.5", "sid 3.14": "3.14.10"})
+    versions["sid 3.14"]["gc_threshold"] = [2000, 10, 0]
     evaluation = evaluate(suites, versions, "sid 3.14")
     assert evaluation.reference == "trixie 3.13"
     judged = _verdicts(evaluation, "sid 3.14")
@@ -198,6 +203,7 @@ def test_verdict_rules_for_each_kind_of_claim() -> None:
     assert "not significant" in judged["uuid4"].reason
     assert judged["imports"].verdict is Verdict.HELD
     assert judged[GC_CLAIM.key].verdict is Verdict.HELD
+    assert "collector" not in judged[GC_CLAIM.key].reason  # the incremental one, as claimed
     reference_row = _verdicts(evaluation, "trixie 3.13")
     assert {j.verdict for j in reference_row.values()} == {Verdict.REFERENCE}
 
@@ -212,6 +218,7 @@ def test_a_slower_or_unmeasured_benchmark_and_no_reference() -> None:
     assert judged["imports"].reason.endswith("(needs a significant speed-up)")
     assert judged[GC_CLAIM.key].verdict is Verdict.NOT_HELD
     assert "gc-pause-max 2.00× shorter (needs ≥ 10.00× shorter" in judged[GC_CLAIM.key].reason
+    assert judged[GC_CLAIM.key].reason.endswith("this column's collector is ?")
     # a column whose probe gave no version is never judged
     assert {j.verdict for j in _verdicts(evaluation, "3.13t").values()} == {Verdict.NOT_CLAIMED}
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -303,7 +303,7 @@ def judge(
         if column == ref:
             outcome, reason = Verdict.REFERENCE, "the 3.13 reference"
         elif found is None or found < CLAIMED_SERIES:
-            outcome, reason = Verdict.NOT_CLAIMED, f"Python {versions.get(column, '?')}"
+            outcome, reason = Verdict.NOT_CLAIMED, f"Python {versions.get(column) or '?'}"
         elif missing:
             outcome = Verdict.NOT_MEASURABLE
             reason = f"not measured in this column or the reference: {', '.join(missing)}"
@@ -343,18 +343,37 @@ def evaluate(
     versions = {name: str(abouts.get(name, {}).get("version", "")) for name in suites}
     ref, why = reference(versions, baseline)
     pauses = {name: made for name, suite in suites.items() if (made := gcpauses.stats(suite))}
+    collectors = {name: collector(abouts.get(name, {})) for name in suites}
+    judged = []
+    for claim in CLAIMS:
+        verdicts = judge(claim, suites, versions, ref)
+        judged.append(
+            (claim, _with_collector(verdicts, collectors) if claim is GC_CLAIM else verdicts)
+        )
     return Evaluation(
         reference=ref,
         reference_reason=why,
-        claims=tuple((claim, judge(claim, suites, versions, ref)) for claim in CLAIMS),
+        claims=tuple(judged),
         gc=pauses,
-        collectors={name: collector(abouts.get(name, {})) for name in suites},
+        collectors=collectors,
         versions=versions,
     )
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3g} ms"
+def _with_collector(judged: Sequence[Judged], collectors: Mapping[str, str]) -> tuple[Judged, ...]:
+    """The GC verdicts, saying so where a judged column does not run the incremental collector
+    the claim is about."""
+    return tuple(
+        replace(j, reason=f"{j.reason}; this column's collector is {collectors[j.column]}")
+        if j.verdict in (Verdict.HELD, Verdict.NOT_HELD)
+        and not collectors[j.column].startswith("incremental")
+        else j
+        for j in judged
+    )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds * 1e3:.3g} ms"
 
 
 def _verdict_cell(judged: Judged) -> str:
@@ -375,9 +394,9 @@ def _gc_table(evaluation: Evaluation, judged: Sequence[Judged]) -> str:
             else [
                 str(found.runs),
                 f"{found.collections_per_run:.0f}",
-                _ms(found.median),
-                _ms(found.p99),
-                _ms(found.max),
+                _duration(found.median),
+                _duration(found.p99),
+                _duration(found.max),
                 f"{found.gc_share:.0%}",
             ]
         )
