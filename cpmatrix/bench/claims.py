@@ -442,9 +442,11 @@ def markdown(evaluation: Evaluation) -> list[str]:
         f"Each claim is quoted from [What's New in Python 3.14]({WHATS_NEW}) "
         f"({WHATS_NEW_SOURCE}). It is judged on each 3.14+ column against one 3.13 column, "
         f"the reference: the baseline column if it runs 3.13, else the first 3.13 column. "
-        f"**Reference here: {evaluation.reference_reason}.** Speed-ups are the reference's "
-        "mean over the column's; significance is pyperf's t-test. Verdicts: held, did not "
-        "hold, not measurable. The rules:",
+        f"**Reference here: {evaluation.reference_reason}.** Other columns show their numbers "
+        "without a verdict (—). Functions are timed by pyperf in the interpreter under test, "
+        "imports by `-X importtime` (cumulative, a fresh interpreter each time), GC pauses as "
+        "below. Speed-ups are the reference's mean over the column's; significance is pyperf's "
+        "t-test. Verdicts: held, did not hold, not measurable. The rules:",
         "",
         *(f"- {text}" for text in RULES.values()),
     ]
