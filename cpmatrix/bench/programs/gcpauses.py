@@ -22,8 +22,9 @@ Why the workload is shaped so:
   collection) and a cycle that stays alive for ``KEEP_ROUNDS`` rounds, long enough to survive
   many young collections and be promoted, so it dies old: a generational collector frees it only
   in a full collection, an incremental one in its increments.
-- **Allocation-heavy.** Four tracked containers per round, ``ROUNDS`` rounds: with the default
-  young threshold (2000) that is hundreds of young collections and a few full ones per run.
+- **Allocation-heavy.** Eight tracked containers allocated per round (three nodes and their
+  lists, a list and a dict), ``ROUNDS`` rounds: with the default young threshold (2000) about a
+  thousand young collections and a handful of full ones per run.
 """
 
 from __future__ import annotations
