@@ -154,7 +154,9 @@ def clean(c: Context, sources: bool = False) -> None:
         "python3.15 with PYTHON_JIT=0 and =1 (four columns)",
         "env": "split every column by a run-time switch (repeatable): PYTHON_JIT=0,1 or "
         "PYTHON_GIL=1,0 makes one column per value",
-        "suites": "single-thread, scaling, startup, comma-separated (default: all three)",
+        "suites": "single-thread, scaling, startup, release-claims (what 3.14's What's New "
+        "promises, judged against a 3.13 column), comma-separated (default: single-thread, "
+        "scaling, startup)",
         "fast": "CI-sized run: 3 pyperf processes x 3 values (in 3 rounds taking turns across "
         "the columns), fewer import-time repeats",
         "baseline": "column to compare against (default: `default`, else the first column)",
@@ -197,6 +199,7 @@ def bench(
       invoke bench --fast --python=3.13 --variants default,jit,freethreaded,default:optimized
       invoke bench --fast --preset debian-jit
       invoke bench --variants freethreaded --env PYTHON_GIL=1,0
+      invoke bench --suites release-claims --python=3.13 --variants default --preset debian-jit
       invoke bench --column "name=sid 3.14,apt=sid:python3.14,interpreter=/usr/bin/python3.14"
     """
     from cpmatrix import bench as benchmarks

@@ -116,6 +116,8 @@ def test_nothing_to_benchmark_and_duplicate_names_are_usage_errors(tmp_path: Pat
 
 def test_suites_parse_and_reject_unknown_names() -> None:
     assert parse_suites("") == (Suite.SINGLE, Suite.SCALING, Suite.STARTUP)
+    assert parse_suites("release-claims") == (Suite.RELEASE_CLAIMS,)
+    assert parse_suites("release-claims") == (Suite.RELEASE_CLAIMS,)
     assert parse_suites("startup, single-thread,startup") == (Suite.STARTUP, Suite.SINGLE)
     with pytest.raises(UsageError) as unknown:
         parse_suites("scalling")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import console
-from cpmatrix.bench import chart, compare, report, stability
+from cpmatrix.bench import chart, claims, compare, report, stability
 from cpmatrix.bench.columns import Column, check_unique
 from cpmatrix.bench.runner import ColumnResult, run_columns
 from cpmatrix.bench.suites import Settings, Suite
@@ -107,6 +107,11 @@ def finish(
     tables = tuple(compare.compare(loaded, baseline))
     scaling = report.scaling_speedups(loaded)
     facts = report.machine()
+    judged = (
+        claims.evaluate(loaded, {r.column.name: r.about for r in results}, baseline)
+        if Suite.RELEASE_CLAIMS in request.suites
+        else None
+    )
     made = report.Report(
         title=request.title,
         created=report.Report.now(),
@@ -121,6 +126,7 @@ def finish(
         warnings=stability.warnings(
             facts["cores"] or 1, load_at_start, facts["load_average"], loaded
         ),
+        claims=judged,
     )
     for warning in made.warnings:
         console.warn(warning)

@@ -75,7 +75,8 @@ def _tag(bench: Any) -> str:
     return str(tags[0])
 
 
-def _versus(baseline: Any, other: Any) -> Versus:
+def versus(baseline: Any, other: Any) -> Versus:
+    """One pyperf benchmark against the same benchmark of the baseline, as compare_to does."""
     significant, t_score = is_significant_benchs(baseline, other)
     return Versus(
         mean=other.mean(),
@@ -94,18 +95,18 @@ def compare(suites: Mapping[str, Any], baseline: str) -> list[SuiteTable]:
     by_tag: dict[str, list[Row]] = {}
     for bench in suites[baseline]:
         name = bench.get_name()
-        versus = {}
+        against = {}
         for column in others:
             names = suites[column].get_benchmark_names()
-            versus[column] = (
-                _versus(bench, suites[column].get_benchmark(name)) if name in names else None
+            against[column] = (
+                versus(bench, suites[column].get_benchmark(name)) if name in names else None
             )
         row = Row(
             benchmark=name,
             unit=bench.get_unit(),
             baseline_mean=bench.mean(),
             baseline_text=bench.format_value(bench.mean()),
-            versus=versus,
+            versus=against,
         )
         by_tag.setdefault(_tag(bench), []).append(row)
     return [_table(tag, baseline, others, rows) for tag, rows in by_tag.items()]

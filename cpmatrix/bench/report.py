@@ -19,6 +19,7 @@ from typing import Any
 
 from cpmatrix import console
 from cpmatrix import features as fx
+from cpmatrix.bench import claims
 from cpmatrix.bench.columns import Artifact, DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
@@ -71,6 +72,7 @@ class Report:
     load_at_start: Sequence[float] | None = None
     warnings: tuple[str, ...] = ()
     """What makes these numbers less trustworthy (a loaded machine, pyperf's spread)."""
+    claims: claims.Evaluation | None = None
 
     @staticmethod
     def now() -> str:
@@ -180,6 +182,8 @@ def markdown(report: Report) -> str:
     if report.scaling:
         parts += ["", "## Parallel speed-up over serial, within each column", ""]
         parts.append(_scaling_markdown(report.scaling))
+    if report.claims is not None:
+        parts += ["", *claims.markdown(report.claims)]
     parts += [
         "",
         "Ratios and significance are pyperf's (`python -m pyperf compare_to BASELINE.json "
@@ -247,6 +251,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "baseline": report.tables[0].baseline if report.tables else None,
         "suites": [_table_json(t) for t in report.tables],
         "scaling_speedup_over_serial": {c: dict(v) for c, v in report.scaling.items()},
+        "release_claims": None if report.claims is None else claims.to_json(report.claims),
     }
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import pyperf
 
 from cpmatrix import console
-from cpmatrix.bench import importtime, suites
+from cpmatrix.bench import gcpauses, importtime, suites
 from cpmatrix.bench.columns import Column
 from cpmatrix.bench.places import python_path, target_for
 from cpmatrix.bench.suites import Settings, Suite
@@ -112,14 +112,20 @@ class _Session:
             max_workers=max_workers,
         )
         self.run(f"{suite.value} suite", command)
+        if suite is Suite.RELEASE_CLAIMS:
+            gc_runs = self.remote("gcpauses.json")
+            self.run("GC pauses", suites.gcpauses_command(self.interpreter, gc_runs, self.settings))
 
     def collect(self, suite: Suite) -> None:
         output = self.fetch(self.remote(f"{suite.value}.json"))
         self.parts.append(pyperf.BenchmarkSuite.load(str(output)))
+        if suite is Suite.RELEASE_CLAIMS:
+            records = json.loads(self.fetch(self.remote("gcpauses.json")).read_text("utf-8"))
+            self.parts.append(pyperf.BenchmarkSuite(gcpauses.benchmarks(records)))
 
-    def import_times(self) -> None:
+    def import_times(self, modules: Sequence[str]) -> None:
         raw = self.remote("importtime.json")
-        command = suites.importtime_command(self.interpreter, raw, self.settings)
+        command = suites.importtime_command(self.interpreter, raw, self.settings, modules)
         self.run("import times", command)
         runs = json.loads(self.fetch(raw).read_text(encoding="utf-8"))
         made, self.unmeasured = importtime.benchmarks(runs)
@@ -174,9 +180,10 @@ def run_columns(
         for suite in chosen:
             for session in sessions:
                 session.collect(suite)
-        if Suite.STARTUP in chosen:
+        modules = suites.import_modules(chosen)
+        if modules:
             for session in sessions:
-                session.import_times()
+                session.import_times(modules)
         results = [session.finish(out_dir) for session in sessions]
     for result in results:
         console.info(f"{result.column.name}: measured in {console.elapsed(result.seconds)}")

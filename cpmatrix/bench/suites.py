@@ -1,4 +1,4 @@
-"""The three suites and how hard to run them: pure functions that compose the commands.
+"""The suites and how hard to run them: pure functions that compose the commands.
 
 Every column runs with the same explicit pyperf settings (processes, values, warmups): pyperf
 picks different defaults when it sees a JIT, and its t-test needs samples of equal size. The
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cpmatrix.bench.claims import IMPORT_MODULES
 from cpmatrix.bench.importtime import MODULES
 from cpmatrix.bench.places import PROGRAMS
 from cpmatrix.errors import UsageError, did_you_mean
@@ -22,12 +23,14 @@ class Suite(StrEnum):
     SINGLE = "single-thread"
     SCALING = "scaling"
     STARTUP = "startup"
+    RELEASE_CLAIMS = "release-claims"
 
 
 SUITE_PROGRAMS: dict[Suite, str] = {
     Suite.SINGLE: "single.py",
     Suite.SCALING: "scaling.py",
     Suite.STARTUP: "startup.py",
+    Suite.RELEASE_CLAIMS: "release_claims.py",
 }
 PYPERF_COPIES_ENV = frozenset({"PYTHONPATH", "PYTHON_CPU_COUNT", "PYTHON_GIL"})
 """Variables pyperf passes to its worker processes by itself; others need --inherit-environ."""
@@ -73,10 +76,15 @@ FULL = Settings(
 )
 
 
+DEFAULT_SUITES = (Suite.SINGLE, Suite.SCALING, Suite.STARTUP)
+"""What a bare ``invoke bench`` runs: the quick suites of our own. The others answer a question
+of their own and are asked for by name."""
+
+
 def parse_suites(text: str) -> tuple[Suite, ...]:
-    """``single-thread,startup`` → suites; empty means all three."""
+    """``single-thread,startup`` → suites; empty means :data:`DEFAULT_SUITES`."""
     if not text.strip():
-        return tuple(Suite)
+        return DEFAULT_SUITES
     chosen = []
     for word in (w.strip() for w in text.split(",") if w.strip()):
         try:
@@ -130,6 +138,19 @@ def importtime_command(
         str(settings.import_repeat),
         *modules,
     ]
+
+
+def import_modules(chosen: Sequence[Suite]) -> tuple[str, ...]:
+    """The modules whose import time the chosen suites measure: the startup suite's, which
+    include the release claims' (so they are measured once), or only the claims' modules."""
+    if Suite.STARTUP in chosen:
+        return MODULES
+    return IMPORT_MODULES if Suite.RELEASE_CLAIMS in chosen else ()
+
+
+def gcpauses_command(interpreter: str, output: str, settings: Settings) -> list[str]:
+    """One round of GC-pause runs (fresh interpreters), appended to output."""
+    return [interpreter, str(PROGRAMS / "gcpauses.py"), output, str(settings.processes_per_round)]
 
 
 def about_command(interpreter: str, output: str) -> list[str]:

@@ -5,6 +5,7 @@ Stdlib only; runs inside the interpreter under test with the column's environmen
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
@@ -41,6 +42,7 @@ def main(output: str) -> None:
         "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "gil_enabled": gil_enabled,
         "jit": jit_state(),
+        "gc_threshold": list(gc.get_threshold()),
         "cpu_count": os.cpu_count(),
         "switches": {k: v for k, v in os.environ.items() if k.startswith("PYTHON")},
     }
