@@ -117,6 +117,7 @@ def finish(
         scaling=scaling,
         seconds=seconds,
         load_at_start=load_at_start,
+        causes=report.scaling_causes(loaded),
     )
     markdown, json_path = report.write(made, request.out_dir)
     files = {r.column.name: r.results for r in results}
