@@ -14,13 +14,13 @@ from cpmatrix.verify import behaviour
 from cpmatrix.verify.checks import CAPACITY_MIN, threads_check
 from cpmatrix.verify.runner import Place, local_target, open_place
 
-FORMER_WORK = '''
+FORMER_WORK = """
 def _work(n):
     x = 0
     for i in range(n):
         x = (x + i * i) % 1_000_003
     return x
-'''
+"""
 """The verifier's workload before it was made immune: the literal is a counted object when
 built-in compile() made the code object."""
 
