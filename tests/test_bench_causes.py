@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from dataclasses import replace
 from types import ModuleType
 
 import pytest
@@ -84,6 +85,15 @@ def test_a_busy_machine_is_inconclusive_not_a_gil() -> None:
     finding = causes.judge(causes.GIL, measured)
     assert finding.verdict is Verdict.INCONCLUSIVE
     assert "too busy" in finding.why and "2 processes 1.10x" in finding.why
+
+
+def test_a_busy_machine_still_names_the_gil_the_interpreter_reports() -> None:
+    measured = replace(scaling(processes=1.02, private=0.98), gil_enabled=True)
+    finding = causes.judge(causes.GIL, measured)
+    assert finding.verdict is Verdict.HOLDS
+    assert finding.why.endswith(
+        "too busy to show parallelism, and the interpreter says its GIL is on"
+    )
 
 
 def test_a_workload_not_measured_is_named() -> None:

@@ -117,7 +117,9 @@ def finish(
         scaling=scaling,
         seconds=seconds,
         load_at_start=load_at_start,
-        causes=report.scaling_causes(loaded),
+        causes=report.scaling_causes(
+            loaded, {r.column.name: r.about.get("gil_enabled") for r in results}
+        ),
     )
     markdown, json_path = report.write(made, request.out_dir)
     files = {r.column.name: r.results for r in results}

@@ -101,6 +101,8 @@ class Scaling:
     counted: Mapping[str, str]
     """Per workload, what the interpreter said of the objects its loop reads every iteration
     (``constant 1000003: counted`` or ``immortal``)."""
+    gil_enabled: bool | None = None
+    """What the interpreter said (``sys._is_gil_enabled()``), if it was asked."""
 
 
 def scales(speedup: float, workers: int) -> bool:
@@ -125,9 +127,12 @@ def judge(cause: Cause, measured: Scaling) -> Finding:
     if cause.control is None:
         if scales(speedup, n):
             return finding(Verdict.ABSENT, f"{pair}: threads ran in parallel")
-        if not scales(control, n):
-            return finding(Verdict.INCONCLUSIVE, f"{pair}: the machine was too busy to tell")
-        return finding(Verdict.HOLDS, f"{pair}: processes scaled, threads did not")
+        if scales(control, n):
+            return finding(Verdict.HOLDS, f"{pair}: processes scaled, threads did not")
+        busy = "the machine was too busy to show parallelism"
+        if measured.gil_enabled:
+            return finding(Verdict.HOLDS, f"{pair}: {busy}, and the interpreter says its GIL is on")
+        return finding(Verdict.INCONCLUSIVE, f"{pair}: {busy}")
     if not scales(control, n):
         return finding(
             Verdict.INCONCLUSIVE, f"{pair}: the control did not scale, so neither can tell"

@@ -95,8 +95,11 @@ def scaling_speedups(suites: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     return speedups
 
 
-def scaling_causes(suites: Mapping[str, Any]) -> dict[str, causes.Scaling]:
-    """Per column that ran them: the cause-isolating workloads' speed-ups (causes.from_means)."""
+def scaling_causes(
+    suites: Mapping[str, Any], gil_enabled: Mapping[str, bool | None]
+) -> dict[str, causes.Scaling]:
+    """Per column that ran them: the cause-isolating workloads' speed-ups (causes.from_means),
+    with whether the column's interpreter said its GIL was on."""
     found = {}
     for column, suite in suites.items():
         means, counted = {}, {}
@@ -108,7 +111,7 @@ def scaling_causes(suites: Mapping[str, Any]) -> dict[str, causes.Scaling]:
                 counted[str(workload)] = str(bench.get_metadata().get("scaling_counted", "?"))
         measured = causes.from_means(means, counted)
         if measured is not None:
-            found[column] = measured
+            found[column] = dataclasses.replace(measured, gil_enabled=gil_enabled.get(column))
     return found
 
 
@@ -257,7 +260,8 @@ def causes_markdown(measured: Mapping[str, causes.Scaling]) -> list[str]:
         "",
         "Each workload is the same loop (`value = (value * 31 + i) % modulus`) differing from "
         "`private` in one way; its speed-up is its time on 1 thread over its time on "
-        f"{', '.join(str(m.workers) for m in measured.values())} threads sharing one function "
+        f"{'/'.join(sorted({str(m.workers) for m in measured.values()}))} threads sharing one "
+        "function "
         "object. Whether the objects the loop reads every iteration are counted or immortal "
         "is what each interpreter said.",
         "",
