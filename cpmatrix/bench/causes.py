@@ -56,9 +56,13 @@ SHARED_REFCOUNT = Cause(
     what="every thread writes the reference count of one mortal object (a module global read "
     "in the loop): threads that do not own it count it with atomic operations on one shared "
     "field, so they take turns on its cache line",
-    source="Include/internal/pycore_object.h _Py_INCREF/_Py_DECREF_SHARED (biased reference "
-    "counting, 3.13, 3.14); Python/bytecodes.c LOAD_GLOBAL increfs what it loads; immortal "
-    "objects are skipped (_Py_IsImmortal)",
+    source="Include/object.h Py_INCREF/Py_DECREF (3.13; Include/refcount.h in 3.14): the "
+    "owning thread counts in ob_ref_local, any other with an atomic add on ob_ref_shared "
+    "(Objects/object.c _Py_DecRefShared), immortal objects are skipped; Python/bytecodes.c "
+    "_LOAD_GLOBAL returns a new reference (_PyDict_LoadGlobal in 3.13, unspecialized in the "
+    "free-threaded build: Include/internal/pycore_code.h ENABLE_SPECIALIZATION 0); the main "
+    "branch specializes it and still takes a reference (_LOAD_GLOBAL_MODULE, "
+    "_Py_TryIncrefCompareStackRef)",
 )
 COMPILED_CONSTANTS = Cause(
     name="mortal constants of compile()d code",
@@ -74,7 +78,8 @@ COMPILED_CONSTANTS = Cause(
     "tstate->suppress_co_const_immortalization (3.14), which Python/bltinmodule.c "
     "builtin_compile_impl sets around compile(); Lib/importlib/_bootstrap_external.py "
     "source_to_code calls compile(); Python/bytecodes.c LOAD_CONST increfs (3.13; "
-    "LOAD_CONST_MORTAL in 3.14)",
+    "LOAD_CONST_MORTAL in 3.14.10, while 3.15.2 has no LOAD_CONST specialization: it borrows "
+    "constants and writes no count)",
 )
 CAUSES = (GIL, SHARED_REFCOUNT, COMPILED_CONSTANTS)
 WORKLOAD_NAMES = ("private", "shared-global", "constant-compiled", "constant-unmarshalled")
