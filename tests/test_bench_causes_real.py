@@ -66,6 +66,9 @@ def test_free_threaded_3135_scales_the_private_loop_and_names_each_cause(
 
     on_free = found[free.name]
     assert on_free["workers"] >= 2
+    capacity = on_free["processes_speedup"]
+    if capacity is None or not causes.scales(capacity, on_free["workers"]):
+        pytest.skip(f"the machine is too busy to show parallelism ({ATTEMPTS} tries): {on_free}")
     verdicts = {name: c["verdict"] for name, c in on_free["causes"].items()}
     assert verdicts == {
         causes.GIL.name: "does not hold",
