@@ -127,3 +127,30 @@ def published(
         built = verified_cells[name]
         pipeline.publish(built.cell, built.paths, dist=dist)
     return dist
+
+
+@pytest.fixture(scope="session")
+def freethreaded_cell(request: pytest.FixtureRequest) -> BuiltCell:
+    """A real 3.13.5 free-threaded build: the session's own (``built_cells``), or the one already
+    built under ``$CPMATRIX_TEST_FREETHREADED_ROOT`` (a build root), used read-only, so that a
+    machine that has one need not build all five cells for the tests that only run it."""
+    root = os.environ.get("CPMATRIX_TEST_FREETHREADED_ROOT")
+    if not root:
+        built: dict[str, BuiltCell] = request.getfixturevalue("built_cells")
+        return built["freethreaded"]
+    request.getfixturevalue("docker_engine")
+    cell = matrixfile.load().cell(python="3.13", variant="freethreaded", platform="linux-x86_64")
+    paths = CellPaths.of(cell.id, Path(root))
+    if not paths.install.is_dir() or paths.incomplete_marker.exists():
+        pytest.fail(f"CPMATRIX_TEST_FREETHREADED_ROOT={root} holds no complete {cell.id}")
+    from cpmatrix import pipeline
+
+    outcome = CellOutcome(
+        cell=cell,
+        status=pipeline.Status.UP_TO_DATE,
+        seconds=0.0,
+        log=None,
+        reason=f"built under {root} before the session; used read-only",
+        paths=paths,
+    )
+    return BuiltCell(cell=cell, paths=paths, outcome=outcome)

@@ -127,6 +127,9 @@ def finish(
             facts["cores"] or 1, load_at_start, facts["load_average"], loaded
         ),
         claims=judged,
+        causes=report.scaling_causes(
+            loaded, {r.column.name: r.about.get("gil_enabled") for r in results}
+        ),
     )
     for warning in made.warnings:
         console.warn(warning)

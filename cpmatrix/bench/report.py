@@ -7,6 +7,7 @@ atomically.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -19,7 +20,7 @@ from typing import Any
 
 from cpmatrix import console
 from cpmatrix import features as fx
-from cpmatrix.bench import claims
+from cpmatrix.bench import causes, claims
 from cpmatrix.bench.columns import Artifact, DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
@@ -73,6 +74,8 @@ class Report:
     warnings: tuple[str, ...] = ()
     """What makes these numbers less trustworthy (a loaded machine, pyperf's spread)."""
     claims: claims.Evaluation | None = None
+    causes: Mapping[str, causes.Scaling] = dataclasses.field(default_factory=dict)
+    """Per column, the cause-isolating workloads of the scaling suite."""
 
     @staticmethod
     def now() -> str:
@@ -93,6 +96,26 @@ def scaling_speedups(suites: Mapping[str, Any]) -> dict[str, dict[str, float]]:
             if name.startswith("scaling-") and name != "scaling-serial"
         }
     return speedups
+
+
+def scaling_causes(
+    suites: Mapping[str, Any], gil_enabled: Mapping[str, bool | None]
+) -> dict[str, causes.Scaling]:
+    """Per column that ran them: the cause-isolating workloads' speed-ups (causes.from_means),
+    with whether the column's interpreter said its GIL was on."""
+    found = {}
+    for column, suite in suites.items():
+        means, counted = {}, {}
+        for bench in suite:
+            name = bench.get_name()
+            means[name] = bench.mean()
+            workload = bench.get_metadata().get("scaling_workload")
+            if workload:
+                counted[str(workload)] = str(bench.get_metadata().get("scaling_counted", "?"))
+        measured = causes.from_means(means, counted)
+        if measured is not None:
+            found[column] = dataclasses.replace(measured, gil_enabled=gil_enabled.get(column))
+    return found
 
 
 def runs_in(result: ColumnResult) -> str:
@@ -184,6 +207,8 @@ def markdown(report: Report) -> str:
         parts.append(_scaling_markdown(report.scaling))
     if report.claims is not None:
         parts += ["", *claims.markdown(report.claims)]
+    if report.causes:
+        parts += ["", *causes_markdown(report.causes)]
     parts += [
         "",
         "Ratios and significance are pyperf's (`python -m pyperf compare_to BASELINE.json "
@@ -214,6 +239,75 @@ def _scaling_markdown(scaling: Mapping[str, Mapping[str, float]]) -> str:
         for key in keys
     ]
     return console.markdown_table(["workers", *columns], rows)
+
+
+WORKLOAD_DIFFERENCE = {
+    "private": "the control: small-int constants and a modulus the running thread made",
+    "shared-global": "the modulus is a module global, one object for all threads",
+    "constant-compiled": "the modulus is a literal, code made by built-in compile()",
+    "constant-unmarshalled": "the same code object through marshal (as from a .pyc)",
+}
+
+
+def causes_markdown(measured: Mapping[str, causes.Scaling]) -> list[str]:
+    columns = list(measured)
+    workloads = [
+        [
+            f"`{name}`",
+            WORKLOAD_DIFFERENCE.get(name, ""),
+            *(_workload_cell(measured[c], name) for c in columns),
+        ]
+        for name in causes.WORKLOAD_NAMES
+    ]
+    findings = {c: causes.attribute(measured[c]) for c in columns}
+    verdicts = [
+        [cause.name, *(findings[c][i].verdict.value for c in columns)]
+        for i, cause in enumerate(causes.CAUSES)
+    ]
+    lines = [
+        "## Why threads scale or not",
+        "",
+        "Each workload is the same loop (`value = (value * 31 + i) % modulus`) differing from "
+        "`private` in one way; its speed-up is its time on 1 thread over its time on "
+        f"{'/'.join(sorted({str(m.workers) for m in measured.values()}))} threads sharing one "
+        "function "
+        "object. Whether the objects the loop reads every iteration are counted or immortal "
+        "is what each interpreter said.",
+        "",
+        console.markdown_table(["workload", "differs from private", *columns], workloads),
+        "",
+        f"A workload scales at {causes.SCALES_FRACTION:.0%} of N; a cause holds on a column "
+        "when its control scales there and its workload reaches less than "
+        f"{causes.HOLDS_FRACTION:.0%} of the control's speed-up.",
+        "",
+        console.markdown_table(["cause", *columns], verdicts),
+        "",
+    ]
+    for i, cause in enumerate(causes.CAUSES):
+        lines.append(f"- **{cause.name}** (`{cause.workload}`): {cause.what}. {cause.source}.")
+        lines += [f"  - {c}: {findings[c][i].verdict.value}: {findings[c][i].why}" for c in columns]
+    return lines
+
+
+def _workload_cell(measured: causes.Scaling, name: str) -> str:
+    speedup = measured.workloads.get(name)
+    if speedup is None:
+        return "—"
+    counted = measured.counted.get(name, "")
+    return f"{speedup:.2f}x ({counted})" if counted and counted != "-" else f"{speedup:.2f}x"
+
+
+def _causes_json(measured: causes.Scaling) -> dict[str, Any]:
+    return {
+        "workers": measured.workers,
+        "workload_speedups": dict(measured.workloads),
+        "processes_speedup": measured.processes,
+        "counted": dict(measured.counted),
+        "causes": {
+            f.cause.name: {"verdict": f.verdict.value, "why": f.why, "workload": f.cause.workload}
+            for f in causes.attribute(measured)
+        },
+    }
 
 
 def to_json(report: Report) -> dict[str, Any]:
@@ -252,6 +346,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "suites": [_table_json(t) for t in report.tables],
         "scaling_speedup_over_serial": {c: dict(v) for c, v in report.scaling.items()},
         "release_claims": None if report.claims is None else claims.to_json(report.claims),
+        "scaling_causes": {c: _causes_json(m) for c, m in report.causes.items()},
     }
 
 

@@ -7,9 +7,13 @@ and subinterpreters can unpickle ``spin`` by reference.
 from __future__ import annotations
 
 import json
+import marshal
 import math
+import sys
+import types
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 # -- single-thread workloads -------------------------------------------------------------------
 
@@ -198,13 +202,101 @@ def unpack_sequence(rounds: int) -> int:
     return total
 
 
-# -- concurrency workload ----------------------------------------------------------------------
+# -- concurrency workloads ---------------------------------------------------------------------
+#
+# Free-threaded CPython counts references per object: the thread that made an object counts it
+# without atomics, every other thread with atomic operations on one shared field (biased
+# reference counting, Include/internal/pycore_object.h). Immortal objects are never counted.
+# A loop that writes the count of one object from every thread therefore serialises on that
+# object's cache line, and does not scale however free the threads are. Each workload below is
+# the same loop; each differs from ``private`` in one way only, which isolates one cause.
+
+MODULUS_TEXT = "1000003"
+SHARED_MODULUS = int(MODULUS_TEXT)
+"""A mortal int made once, by the thread that imports this module, and read by every thread."""
 
 
 def spin(iterations: int) -> int:
-    """CPU-bound pure Python with no shared state: what free-threading and subinterpreters
-    can run in parallel and a GIL cannot."""
+    """CPU-bound pure Python that free-threading and subinterpreters can run in parallel and a
+    GIL cannot. Immune to reference-count contention wherever it is defined or however it was
+    compiled: its constants are small ints (immortal in every build) and its modulus is made by
+    the thread that runs the loop, which then counts it without atomics."""
+    modulus = int(MODULUS_TEXT)
+    value = 0
+    for i in range(iterations):
+        value = (value * 31 + i) % modulus
+    return value
+
+
+def shared_global(iterations: int) -> int:
+    """``spin`` with the modulus read from a module global, one object for all threads: every
+    iteration writes its reference count from every thread."""
+    value = 0
+    for i in range(iterations):
+        value = (value * 31 + i) % SHARED_MODULUS
+    return value
+
+
+CONSTANT_LOOP = """
+def constant_loop(iterations):
     value = 0
     for i in range(iterations):
         value = (value * 31 + i) % 1_000_003
     return value
+"""
+"""``spin`` with the modulus as a literal: a constant of the code object, shared by all threads
+that run it. Whether it is counted depends on how the code object was made (below)."""
+
+
+def _defined(code: types.CodeType) -> Callable[[int], int]:
+    namespace: dict[str, Any] = {"__name__": __name__}
+    exec(code, namespace)
+    function: Callable[[int], int] = namespace["constant_loop"]
+    return function
+
+
+def constant_compiled() -> Callable[[int], int]:
+    """The loop as built-in ``compile()`` makes it, which is how importlib makes a module from
+    its .py when no .pyc is read (a read-only directory, PYTHONDONTWRITEBYTECODE, the first
+    import), and runpy too. Free-threaded 3.13 and later intern and immortalize code constants
+    except under ``compile()`` (Python/bltinmodule.c builtin_compile_impl), so here the literal
+    stays a mortal int that every thread counts."""
+    return _defined(compile(CONSTANT_LOOP, "<constant-compiled>", "exec"))
+
+
+def constant_unmarshalled() -> Callable[[int], int]:
+    """The same code object through marshal, as a module comes from its .pyc: unmarshalling
+    builds the code object with _PyCode_New, which (free-threaded) immortalizes the literal, as
+    compiling a script run as ``__main__`` does."""
+    compiled = compile(CONSTANT_LOOP, "<constant-unmarshalled>", "exec")
+    return _defined(marshal.loads(marshal.dumps(compiled)))
+
+
+WORKLOADS: dict[str, Callable[[], Callable[[int], int]]] = {
+    "private": lambda: spin,
+    "shared-global": lambda: shared_global,
+    "constant-compiled": constant_compiled,
+    "constant-unmarshalled": constant_unmarshalled,
+}
+"""The loops the scaling suite runs on 1 and N threads, by name (cpmatrix/bench/causes.py
+says which cause each isolates)."""
+
+
+def is_immortal(obj: object) -> bool:
+    """``sys._is_immortal`` (3.14+), else the huge count an immortal object reports."""
+    check = getattr(sys, "_is_immortal", None)
+    return bool(check(obj)) if check is not None else sys.getrefcount(obj) >= 2**29
+
+
+def counted_objects(function: Callable[[int], int]) -> dict[str, bool]:
+    """Whether the ints the loop reads on every iteration (its large constants and the shared
+    global) are immortal, i.e. never counted."""
+    code = function.__code__
+    found = {
+        f"constant {c}": is_immortal(c)
+        for c in code.co_consts
+        if type(c) is int and not -5 <= c <= 256
+    }
+    if "SHARED_MODULUS" in code.co_names:
+        found["global SHARED_MODULUS"] = is_immortal(SHARED_MODULUS)
+    return found

@@ -2,7 +2,9 @@
 threads, subinterpreters (``InterpreterPoolExecutor``, 3.14+) and processes.
 
 With a GIL, threads cannot beat serial; free-threading lets them; subinterpreters have one GIL
-each. Run by the interpreter under test with pyperf on its path.
+each. Then each of ``cpmatrix_bench_work.WORKLOADS`` on 1 thread and on N threads: loops that
+differ in one way each, so that which of them scales tells why threads scale or not
+(cpmatrix/bench/causes.py). Run by the interpreter under test with pyperf on its path.
 """
 
 from __future__ import annotations
@@ -37,13 +39,28 @@ def time_serial(loops: int, tasks: int, iterations: int) -> float:
 
 
 def time_pool(
-    loops: int, make: Callable[[int], futures.Executor], workers: int, tasks: int, iterations: int
+    loops: int,
+    make: Callable[[int], futures.Executor],
+    workers: int,
+    tasks: int,
+    iterations: int,
+    function: Callable[[int], int] = work.spin,
 ) -> float:
+    """``tasks`` calls of one function object on a pool of ``workers``."""
     start = time.perf_counter()
     for _ in range(loops):
         with make(workers) as pool:
-            list(pool.map(work.spin, [iterations] * tasks))
+            list(pool.map(function, [iterations] * tasks))
     return time.perf_counter() - start
+
+
+def workload_name(workload: str, workers: int) -> str:
+    return f"workload-{workload}-threads-{workers}"
+
+
+def counted(function: Callable[[int], int]) -> str:
+    found = work.counted_objects(function)
+    return ", ".join(f"{k}: {'immortal' if v else 'counted'}" for k, v in found.items()) or "-"
 
 
 def add_options(cmd: list[str], args: Any) -> None:
@@ -71,6 +88,25 @@ def main() -> None:
                 tasks,
                 args.iterations,
                 metadata={**meta, "scaling_kind": kind, "scaling_workers": workers},
+            )
+    threads = executors()["threads"]
+    for workload, define in work.WORKLOADS.items():
+        function = define()
+        for workers in sorted({1, args.max_workers}):
+            runner.bench_time_func(
+                workload_name(workload, workers),
+                time_pool,
+                threads,
+                workers,
+                tasks,
+                args.iterations,
+                function,
+                metadata={
+                    **meta,
+                    "scaling_workload": workload,
+                    "scaling_workers": workers,
+                    "scaling_counted": counted(function),
+                },
             )
 
 
