@@ -28,15 +28,19 @@ def llvm_tools_env(cc: str) -> tuple[tuple[str, str], ...]:
     """LLVM_AR and LLVM_PROFDATA for a versioned clang (``clang-19``), else nothing.
 
     With clang, ``--with-lto`` needs ``llvm-ar`` and ``--enable-optimizations`` needs
-    ``llvm-profdata``; configure looks for those unversioned names (AC_PATH_TOOL, which keeps a
-    value already set), and Debian's llvm-N packages install only ``llvm-ar-N`` and
-    ``llvm-profdata-N`` ("configure: error: llvm-ar is required for a --with-lto build with
-    clang but could not be found", 3.13.5 with clang-19, 2026-12-02)."""
+    ``llvm-profdata``; configure looks for those unversioned names, and Debian's llvm-N packages
+    install only ``/usr/bin/llvm-ar-N`` and ``/usr/bin/llvm-profdata-N`` ("configure: error:
+    llvm-ar is required for a --with-lto build with clang but could not be found", 3.13.5 with
+    clang-19, 2026-12-02). A value given beforehand is kept, but configure then tests it with
+    ``-x``: it must be a path, a bare name fails the same way."""
     found = re.fullmatch(r"clang-(\d+)", cc.split()[0]) if cc else None
     if found is None:
         return ()
     major = found.group(1)
-    return (("LLVM_AR", f"llvm-ar-{major}"), ("LLVM_PROFDATA", f"llvm-profdata-{major}"))
+    return (
+        ("LLVM_AR", f"/usr/bin/llvm-ar-{major}"),
+        ("LLVM_PROFDATA", f"/usr/bin/llvm-profdata-{major}"),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

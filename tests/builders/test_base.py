@@ -49,8 +49,8 @@ def test_tailcall_uses_clang_19_and_optimized_adds_pgo_lto(model: Matrix) -> Non
     steps = compose(model, "3.14", "tailcall", profile="optimized")
     assert steps.configure_env == (
         ("CC", "clang-19"),
-        ("LLVM_AR", "llvm-ar-19"),
-        ("LLVM_PROFDATA", "llvm-profdata-19"),
+        ("LLVM_AR", "/usr/bin/llvm-ar-19"),
+        ("LLVM_PROFDATA", "/usr/bin/llvm-profdata-19"),
     )
     assert steps.configure[-3:] == (
         "--with-tail-call-interp",
@@ -166,7 +166,8 @@ def test_an_optimized_sysroot_build_names_the_llvm_tools_of_its_clang(model: Mat
         ).configure_env
     )
     assert env["CC"] == "clang-19 --sysroot=/opt/sysroot"
-    assert env["LLVM_AR"] == "llvm-ar-19" and env["LLVM_PROFDATA"] == "llvm-profdata-19"
+    assert env["LLVM_AR"] == "/usr/bin/llvm-ar-19"
+    assert env["LLVM_PROFDATA"] == "/usr/bin/llvm-profdata-19"
     release = model.cell(python="3.13", variant="default", platform="linux-x86_64")
     plain = base.commands(release, source_dir="/src", destdir="/stage", jobs=2, sysroot=Sysroot())
     assert "LLVM_AR" not in dict(plain.configure_env)
