@@ -27,6 +27,7 @@ class Options:
     preset: str = ""
     env: tuple[str, ...] = ()
     suites: str = ""
+    benchmarks: str = ""
     fast: bool = False
     baseline: str = ""
     name: str = ""
@@ -102,4 +103,11 @@ def request(options: Options) -> Request:
         baseline=options.baseline or None,
         builds=builds,
         max_workers=options.max_workers,
+        benchmarks=_benchmarks(options.benchmarks),
     )
+
+
+def _benchmarks(text: str) -> tuple[str, ...]:
+    from cpmatrix.bench import pyperformance, wheelhouse
+
+    return pyperformance.parse_benchmarks(text, tuple(wheelhouse.load_lock().benchmarks))

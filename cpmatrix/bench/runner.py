@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,12 @@ import pyperf
 
 from cpmatrix import console
 from cpmatrix.bench import importtime, suites
+from cpmatrix.bench import pyperformance_suite as pyperformance
 from cpmatrix.bench.columns import Column
 from cpmatrix.bench.places import python_path, target_for
+from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
 from cpmatrix.bench.suites import Settings, Suite
+from cpmatrix.containers import Completed
 from cpmatrix.errors import BenchmarkFailed
 from cpmatrix.verify.runner import Place, open_place
 
@@ -38,6 +41,7 @@ class ColumnResult:
     about: dict[str, Any]
     unmeasured: tuple[str, ...]
     seconds: float
+    pyperformance: pyperformance.ColumnFacts | None = None
 
 
 @dataclass
@@ -54,6 +58,7 @@ class _Session:
     about: dict[str, Any] = field(default_factory=dict)
     unmeasured: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    pyperformance: pyperformance.ColumnSuite | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -75,7 +80,7 @@ class _Session:
         local.write_bytes(data)
         return local
 
-    def run(self, what: str, argv: Sequence[str]) -> None:
+    def attempt(self, what: str, argv: Sequence[str]) -> Completed:
         console.progress(f"{self.column.name}: {what}")
         outcome = self.place.run(argv, env=self.env, timeout=self.settings.timeout)
         self.seconds += outcome.seconds
@@ -83,6 +88,10 @@ class _Session:
             log.write(f"$ {' '.join(argv)}\n{outcome.output}")
         for line in outcome.output.splitlines():
             console.detail(line)
+        return outcome
+
+    def run(self, what: str, argv: Sequence[str]) -> None:
+        outcome = self.attempt(what, argv)
         if outcome.timed_out or outcome.exit_code != 0:
             ended = (
                 f"timed out after {self.settings.timeout:g} s"
@@ -114,8 +123,26 @@ class _Session:
         self.run(f"{suite.value} suite", command)
 
     def collect(self, suite: Suite) -> None:
+        if suite is Suite.PYPERFORMANCE:
+            self.collect_pyperformance()
+            return
         output = self.fetch(self.remote(f"{suite.value}.json"))
         self.parts.append(pyperf.BenchmarkSuite.load(str(output)))
+
+    def pyperformance_round(self) -> None:
+        """Every benchmark still included, once each (a failure excludes it, with the reason)."""
+        suite = self.pyperformance
+        assert suite is not None
+        options = suites.pyperf_options(self.settings, [name for name, _ in self.column.env])
+        for bench in list(suite.included):
+            command = suite.command(self.place, bench, options)
+            suite.ran(bench, self.attempt(f"pyperformance {bench.name}", command))
+
+    def collect_pyperformance(self) -> None:
+        suite = self.pyperformance
+        assert suite is not None
+        for bench in suite.included:
+            self.parts.append(pyperformance.tagged(self.fetch(suite.output(self.place, bench))))
 
     def import_times(self) -> None:
         raw = self.remote("importtime.json")
@@ -137,18 +164,34 @@ class _Session:
             about=self.about,
             unmeasured=tuple(self.unmeasured),
             seconds=self.seconds,
+            pyperformance=self.pyperformance.facts if self.pyperformance else None,
         )
 
 
 @contextmanager
-def _session(column: Column, settings: Settings, out_dir: Path) -> Iterator[_Session]:
+def _session(
+    column: Column,
+    settings: Settings,
+    out_dir: Path,
+    prepared: pyperformance.Prepared | None = None,
+) -> Iterator[_Session]:
     log = out_dir / f"{column.slug}.log"
     log.write_text(f"# column {column.name}: {column.interpreter} on {column.where}\n")
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{column.slug}-", dir=out_dir))
     try:
         target = target_for(column)
+        suite = None
+        if prepared is not None:
+            built = pyperformance.build_wheels(
+                column, prepared, out_dir / f"{column.slug}.wheels.log"
+            )
+            suite = pyperformance.ColumnSuite(prepared, built)
+            extra = pyperformance.mounts(prepared, built.directory if built else None)
+            target = replace(target, mounts=(*target.mounts, *extra))
         with open_place(target) as place:
-            yield _Session(column, target.interpreter, place, staging, log, settings)
+            session = _Session(column, target.interpreter, place, staging, log, settings)
+            session.pyperformance = suite
+            yield session
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -159,18 +202,27 @@ def run_columns(
     settings: Settings,
     out_dir: Path,
     max_workers: int,
+    benchmarks: Sequence[str] = DEFAULT_BENCHMARKS,
 ) -> list[ColumnResult]:
     """Run the chosen suites in every column; write ``<out_dir>/<slug>.json`` per column."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    prepared = pyperformance.prepare(benchmarks) if Suite.PYPERFORMANCE in chosen else None
     with ExitStack() as stack:
-        sessions = [stack.enter_context(_session(c, settings, out_dir)) for c in columns]
+        sessions = [stack.enter_context(_session(c, settings, out_dir, prepared)) for c in columns]
         for session in sessions:
             session.probe()
+            if session.pyperformance is not None:
+                session.pyperformance.set_up(
+                    session.place, session.interpreter, session.log, session.env
+                )
         for round_number in range(1, settings.rounds + 1):
             with console.group(f"round {round_number} of {settings.rounds}"):
                 for suite in chosen:
                     for session in sessions:
-                        session.suite_round(suite, max_workers)
+                        if suite is Suite.PYPERFORMANCE:
+                            session.pyperformance_round()
+                        else:
+                            session.suite_round(suite, max_workers)
         for suite in chosen:
             for session in sessions:
                 session.collect(suite)

@@ -22,6 +22,11 @@ class Suite(StrEnum):
     SINGLE = "single-thread"
     SCALING = "scaling"
     STARTUP = "startup"
+    PYPERFORMANCE = "pyperformance"
+
+
+DEFAULT_SUITES: tuple[Suite, ...] = (Suite.SINGLE, Suite.SCALING, Suite.STARTUP)
+"""What runs without --suites; pyperformance needs its wheelhouse and takes longer."""
 
 
 SUITE_PROGRAMS: dict[Suite, str] = {
@@ -74,9 +79,9 @@ FULL = Settings(
 
 
 def parse_suites(text: str) -> tuple[Suite, ...]:
-    """``single-thread,startup`` → suites; empty means all three."""
+    """``single-thread,startup`` → suites; empty means :data:`DEFAULT_SUITES`."""
     if not text.strip():
-        return tuple(Suite)
+        return DEFAULT_SUITES
     chosen = []
     for word in (w.strip() for w in text.split(",") if w.strip()):
         try:
@@ -98,12 +103,18 @@ def pyperf_command(
     max_workers: int,
 ) -> list[str]:
     """The command that runs one round of a suite's pyperf program, appending to output."""
-    command = [
-        interpreter,
-        str(PROGRAMS / SUITE_PROGRAMS[suite]),
+    command = [interpreter, str(PROGRAMS / SUITE_PROGRAMS[suite]), "--append", output]
+    command += pyperf_options(settings, env_names)
+    if suite is Suite.SCALING:
+        command += ["--max-workers", str(max_workers)]
+        command += ["--iterations", str(settings.scaling_iterations)]
+    return command
+
+
+def pyperf_options(settings: Settings, env_names: Sequence[str]) -> list[str]:
+    """One round's pyperf options: the same explicit effort in every column."""
+    options = [
         "--quiet",
-        "--append",
-        output,
         "--processes",
         str(settings.processes_per_round),
         "--values",
@@ -113,11 +124,8 @@ def pyperf_command(
     ]
     inherit = sorted(set(env_names) - PYPERF_COPIES_ENV)
     if inherit:
-        command.append(f"--inherit-environ={','.join(inherit)}")
-    if suite is Suite.SCALING:
-        command += ["--max-workers", str(max_workers)]
-        command += ["--iterations", str(settings.scaling_iterations)]
-    return command
+        options.append(f"--inherit-environ={','.join(inherit)}")
+    return options
 
 
 def importtime_command(
