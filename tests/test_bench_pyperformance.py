@@ -55,6 +55,8 @@ def test_benchmarks_are_picked_by_pyperformance_names() -> None:
     chosen = request(Options(suites="pyperformance", benchmarks="nbody", interpreter="python3"))
     assert chosen.suites == (Suite.PYPERFORMANCE,) and chosen.benchmarks == ("nbody",)
     assert Suite.PYPERFORMANCE not in parse_suites("")
+    with pytest.raises(UsageError, match="pyperformance suite is not chosen"):
+        request(Options(suites="startup", benchmarks="nbody", interpreter="python3"))
 
 
 def test_the_catalog_reads_pyperformance_manifest_and_variants(tmp_path: Path) -> None:
@@ -256,3 +258,37 @@ def test_pyperformance_on_the_published_313_default_and_freethreaded_archives(
     (table,) = [t for t in report["suites"] if t["suite"] == "pyperformance"]
     assert {"nbody", "float", "crypto_pyaes", "genshi"} <= {r["benchmark"] for r in table["rows"]}
     assert "| Geometric mean |" in outputs.markdown.read_text()
+
+
+def test_the_report_lists_exclusions_and_the_jit_beside_the_published_figure(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from cpmatrix.bench import finish
+    from cpmatrix.bench.pyperformance_suite import ColumnFacts, Excluded
+
+    suites = {
+        "off": _suite({"nbody": [1.0, 1.01, 0.99, 1.0], "float": [2.0, 2.02, 1.98, 2.0]}),
+        "on": _suite({"nbody": [0.8, 0.81, 0.79, 0.8], "float": [2.0, 2.1, 1.9, 2.05]}),
+    }
+    results = []
+    for name, flag in (("off", "0"), ("on", "1")):
+        suites[name].dump(str(tmp_path / f"{name}.json"))
+        facts = ColumnFacts(benchmarks=("nbody", "float", "genshi"), venv_seconds=2.0)
+        facts.excluded.append(Excluded("genshi", "running it failed (exit 1): TypeError: x"))
+        result = _result(name, {"PYTHON_JIT": flag}, tmp_path / f"{name}.json")
+        results.append(replace(result, pyperformance=facts))
+    request = Request(title="t", columns=tuple(r.column for r in results),
+                      suites=(Suite.PYPERFORMANCE,), settings=FAST, out_dir=tmp_path)  # fmt: skip
+    outputs = finish(request, tuple(results), "off", 1.0)
+    markdown = outputs.markdown.read_text()
+    assert "| on | genshi | running it failed (exit 1): TypeError: x |" in markdown
+    ours = "| ours: on vs off | 1.11x faster | 1.25x faster | 1.01x slower (not significant) |"
+    assert f"{ours} 2 pyperformance benchmarks: nbody, float |" in markdown
+    published = "| published: JIT vs base (same build, JIT off), x86_64, January 2026 |"
+    assert f"{published} 1.05x faster | 1.25x faster | 1.19x faster |" in markdown
+    report = json.loads(outputs.json.read_text())
+    excluded = report["columns"][1]["pyperformance"]["excluded"]
+    assert excluded == {"genshi": "running it failed (exit 1): TypeError: x"}
+    assert report["jit_vs_published"]["ours"][0]["not_significant"] == ["float"]

@@ -12,7 +12,8 @@ from typing import Any
 from cpmatrix import layout, matrixfile
 from cpmatrix.bench import Request
 from cpmatrix.bench.columns import Column, expand_env, for_cell, parse_column, preset, slug
-from cpmatrix.bench.suites import FAST, FULL, parse_suites
+from cpmatrix.bench.suites import FAST, FULL, Suite, parse_suites
+from cpmatrix.errors import UsageError
 from cpmatrix.layout import CellPaths
 
 
@@ -94,10 +95,18 @@ def request(options: Options) -> Request:
         columns += preset(options.preset)
     columns = expand_env(columns, options.env)
     name = _title(options, columns) if columns else "comparison"
+    chosen = parse_suites(options.suites)
+    if options.benchmarks and Suite.PYPERFORMANCE not in chosen:
+        raise UsageError(
+            "--benchmarks picks pyperformance's benchmarks, but the pyperformance suite is not "
+            "chosen",
+            hint="add --suites pyperformance (with others if you like: --suites "
+            "pyperformance,startup)",
+        )
     return Request(
         title=f"cpmatrix benchmarks: {name}",
         columns=tuple(columns),
-        suites=parse_suites(options.suites),
+        suites=chosen,
         settings=FAST if options.fast else FULL,
         out_dir=layout.build_root() / "bench" / slug(name),
         baseline=options.baseline or None,

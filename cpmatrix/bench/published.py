@@ -56,6 +56,8 @@ class JitPair:
     """Geometric mean of off-time over on-time across the benchmarks both measured."""
     per_benchmark: Mapping[str, float]
     benchmarks: tuple[str, ...]
+    not_significant: frozenset[str] = frozenset()
+    """Benchmarks whose difference pyperf's t-test does not call significant."""
 
 
 def jit_pairs(results: Sequence[ColumnResult]) -> list[tuple[str, str]]:
@@ -82,7 +84,7 @@ def measure_jit(results: Sequence[ColumnResult], loaded: Mapping[str, Any]) -> l
     for off, on in jit_pairs(results):
         tables = compare.compare({off: loaded[off], on: loaded[on]}, off)
         rows = [
-            (row.benchmark, versus.ratio)
+            (row.benchmark, versus.ratio, versus.significant)
             for table in tables
             if table.tag == TAG
             for row in table.rows
@@ -96,8 +98,9 @@ def measure_jit(results: Sequence[ColumnResult], loaded: Mapping[str, Any]) -> l
                 off=off,
                 on=on,
                 speedup=None if mean is None else 1 / mean,
-                per_benchmark={name: 1 / ratio for name, ratio in rows},
-                benchmarks=tuple(name for name, _ in rows),
+                per_benchmark={name: 1 / ratio for name, ratio, _ in rows},
+                benchmarks=tuple(name for name, _, _ in rows),
+                not_significant=frozenset(name for name, _, significant in rows if not significant),
             )
         )
     return measured
@@ -107,6 +110,11 @@ def speedup_text(speedup: float | None) -> str:
     return "—" if speedup is None else format_normalized_mean(1 / speedup)
 
 
+def _measured_text(pair: JitPair, name: str) -> str:
+    text = speedup_text(pair.per_benchmark.get(name))
+    return f"{text} (not significant)" if name in pair.not_significant else text
+
+
 def jit_markdown(pairs: Sequence[JitPair], published: PublishedSpeedup = FASTER_CPYTHON_JIT) -> str:
     """Our JIT geometric mean per pair beside the published one, each with its benchmark set."""
     headers = ["", "geometric mean", *published.per_benchmark, "benchmark set"]
@@ -114,7 +122,7 @@ def jit_markdown(pairs: Sequence[JitPair], published: PublishedSpeedup = FASTER_
         [
             f"ours: {pair.on} vs {pair.off}",
             speedup_text(pair.speedup),
-            *(speedup_text(pair.per_benchmark.get(name)) for name in published.per_benchmark),
+            *(_measured_text(pair, name) for name in published.per_benchmark),
             f"{len(pair.benchmarks)} pyperformance benchmarks: {', '.join(pair.benchmarks)}",
         ]
         for pair in pairs
@@ -147,6 +155,7 @@ def jit_json(
                 "speedup_geometric_mean": pair.speedup,
                 "speedup_per_benchmark": dict(pair.per_benchmark),
                 "benchmarks": list(pair.benchmarks),
+                "not_significant": sorted(pair.not_significant),
             }
             for pair in pairs
         ],
