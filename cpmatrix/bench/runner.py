@@ -129,14 +129,15 @@ class _Session:
         output = self.fetch(self.remote(f"{suite.value}.json"))
         self.parts.append(pyperf.BenchmarkSuite.load(str(output)))
 
-    def pyperformance_round(self) -> None:
-        """Every benchmark still included, once each (a failure excludes it, with the reason)."""
+    def pyperformance_run(self, name: str) -> None:
+        """One round of one benchmark, if still included (a failure excludes it, with why)."""
         suite = self.pyperformance
-        assert suite is not None
+        chosen = [b for b in suite.included if b.name == name] if suite else []
+        if suite is None or not chosen:
+            return
         options = suites.pyperf_options(self.settings, [name for name, _ in self.column.env])
-        for bench in list(suite.included):
-            command = suite.command(self.place, bench, options)
-            suite.ran(bench, self.attempt(f"pyperformance {bench.name}", command))
+        command = suite.command(self.place, chosen[0], options)
+        suite.ran(chosen[0], self.attempt(f"pyperformance {name}", command))
 
     def collect_pyperformance(self) -> None:
         suite = self.pyperformance
@@ -218,11 +219,11 @@ def run_columns(
         for round_number in range(1, settings.rounds + 1):
             with console.group(f"round {round_number} of {settings.rounds}"):
                 for suite in chosen:
+                    if suite is Suite.PYPERFORMANCE:
+                        _pyperformance_round(sessions)
+                        continue
                     for session in sessions:
-                        if suite is Suite.PYPERFORMANCE:
-                            session.pyperformance_round()
-                        else:
-                            session.suite_round(suite, max_workers)
+                        session.suite_round(suite, max_workers)
         for suite in chosen:
             for session in sessions:
                 session.collect(suite)
@@ -233,6 +234,15 @@ def run_columns(
     for result in results:
         console.info(f"{result.column.name}: measured in {console.elapsed(result.seconds)}")
     return results
+
+
+def _pyperformance_round(sessions: Sequence[_Session]) -> None:
+    """Benchmark by benchmark, each across all columns before the next: the columns of one
+    benchmark run seconds apart, so a burst of load lands on all of them alike."""
+    names = [b.name for s in sessions if s.pyperformance for b in s.pyperformance.included]
+    for name in dict.fromkeys(names):
+        for session in sessions:
+            session.pyperformance_run(name)
 
 
 def _write_merged(parts: Sequence[Any], target: Path, staging_dir: Path) -> None:
