@@ -154,9 +154,11 @@ def clean(c: Context, sources: bool = False) -> None:
         "python3.15 with PYTHON_JIT=0 and =1 (four columns)",
         "env": "split every column by a run-time switch (repeatable): PYTHON_JIT=0,1 or "
         "PYTHON_GIL=1,0 makes one column per value",
-        "suites": "single-thread, scaling, startup, release-claims (what 3.14's What's New "
-        "promises, judged against a 3.13 column), comma-separated (default: single-thread, "
-        "scaling, startup)",
+        "suites": "single-thread, scaling, startup, pyperformance, release-claims (what 3.14's "
+        "What's New promises, judged against a 3.13 column), comma-separated (default: "
+        "single-thread, scaling, startup)",
+        "benchmarks": "pyperformance suite: its benchmarks, comma-separated (nbody,float,...; "
+        "`ci` = the CI subset; default: a fixed set of 21, see cpmatrix/bench/pyperformance.py)",
         "fast": "CI-sized run: 3 pyperf processes x 3 values (in 3 rounds taking turns across "
         "the columns), fewer import-time repeats",
         "baseline": "column to compare against (default: `default`, else the first column)",
@@ -181,6 +183,7 @@ def bench(
     preset: str = "",
     env: list[str] | None = None,
     suites: str = "",
+    benchmarks: str = "",
     fast: bool = False,
     baseline: str = "",
     name: str = "",
@@ -200,9 +203,10 @@ def bench(
       invoke bench --fast --preset debian-jit
       invoke bench --variants freethreaded --env PYTHON_GIL=1,0
       invoke bench --suites release-claims --python=3.13 --variants default --preset debian-jit
+      invoke bench --fast --suites pyperformance --benchmarks nbody,float --preset debian-jit
       invoke bench --column "name=sid 3.14,apt=sid:python3.14,interpreter=/usr/bin/python3.14"
     """
-    from cpmatrix import bench as benchmarks
+    from cpmatrix import bench as bench_suites
     from cpmatrix.bench import plan
 
     options = plan.Options(
@@ -217,6 +221,7 @@ def bench(
         preset=preset,
         env=tuple(env or ()),
         suites=suites,
+        benchmarks=benchmarks,
         fast=fast,
         baseline=baseline,
         name=name,
@@ -224,7 +229,7 @@ def bench(
         max_workers=max_workers,
     )
     with console.using(console.Terminal(verbose=verbose)):
-        outputs = benchmarks.run(plan.request(options))
+        outputs = bench_suites.run(plan.request(options))
     print(outputs.tables)
     print(f"\nreport: {outputs.markdown}\n        {outputs.json}")
     for path in outputs.charts:
@@ -400,6 +405,22 @@ def bench_build(c: Context, python: str = "3.13", variant: str = "default", jobs
     script = Path(__file__).parent / "scripts" / "bench_build.py"
     argv = [sys.executable, str(script), f"--python={python}", f"--variant={variant}"]
     done = subprocess.run([*argv, f"--jobs={jobs}"] if jobs else argv, check=False)
+    if done.returncode != 0:
+        raise Exit(code=done.returncode)
+
+
+@task(
+    help={
+        "benchmarks": "pyperformance benchmarks the lock covers, comma-separated (default: the "
+        "bench suite's default set and the CI subset)",
+    }
+)
+@reported
+def bench_lock(c: Context, benchmarks: str = "") -> None:
+    """Regenerate cpmatrix/bench/pyperformance-lock.json with pip from PyPI (then commit it)."""
+    script = Path(__file__).parent / "scripts" / "pyperformance_lock.py"
+    argv = [sys.executable, str(script), *([f"--benchmarks={benchmarks}"] if benchmarks else [])]
+    done = subprocess.run(argv, check=False)
     if done.returncode != 0:
         raise Exit(code=done.returncode)
 

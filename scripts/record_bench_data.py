@@ -24,7 +24,7 @@ from cpmatrix.bench import suites  # noqa: E402
 from cpmatrix.bench.columns import PRESETS, Column  # noqa: E402
 from cpmatrix.bench.places import python_path, target_for  # noqa: E402
 from cpmatrix.bench.runner import run_columns  # noqa: E402
-from cpmatrix.bench.suites import FAST, Suite  # noqa: E402
+from cpmatrix.bench.suites import DEFAULT_SUITES, FAST  # noqa: E402
 from cpmatrix.verify.runner import open_place  # noqa: E402
 
 DATA = PROJECT / "tests" / "data" / "bench"
@@ -34,7 +34,7 @@ RECORD = replace(
 
 
 def record_column(column: Column, work: Path) -> None:
-    (result,) = run_columns([column], tuple(Suite), RECORD, work, max_workers=2)
+    (result,) = run_columns([column], DEFAULT_SUITES, RECORD, work, max_workers=2)
     shutil.copy(result.results, DATA / f"{column.slug}.json")
     (DATA / f"{column.slug}.about.json").write_text(json.dumps(result.about, indent=2) + "\n")
     with open_place(target_for(column)) as place:

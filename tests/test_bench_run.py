@@ -11,7 +11,7 @@ import pytest
 
 from cpmatrix.bench import Request, run
 from cpmatrix.bench.columns import SID_PYTHONS, Column, expand_env
-from cpmatrix.bench.suites import FAST, Suite
+from cpmatrix.bench.suites import DEFAULT_SUITES, FAST, Suite
 
 TINY = replace(
     FAST, name="tiny", processes=2, rounds=2, values=2, warmups=0, import_repeat=2, timeout=300
@@ -97,7 +97,9 @@ def test_a_failing_interpreter_keeps_its_log_and_the_previous_results(tmp_path: 
     out.mkdir()
     (out / "report.md").write_text("the previous report\n")
     broken = Column(name="broken", interpreter="/bin/false")
-    request = Request(title="t", columns=(broken,), suites=tuple(Suite), settings=TINY, out_dir=out)
+    request = Request(
+        title="t", columns=(broken,), suites=DEFAULT_SUITES, settings=TINY, out_dir=out
+    )
     with pytest.raises(BenchmarkFailed, match="probe failed for column 'broken'") as failure:
         run(request)
     partial = tmp_path / "bench.partial"

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import console
-from cpmatrix.bench import chart, claims, compare, report, stability
+from cpmatrix.bench import chart, claims, compare, published, report, stability
 from cpmatrix.bench.columns import Column, check_unique
+from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
 from cpmatrix.bench.runner import ColumnResult, run_columns
 from cpmatrix.bench.suites import Settings, Suite
 from cpmatrix.errors import UsageError
@@ -33,6 +34,8 @@ class Request:
     baseline: str | None = None
     builds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     max_workers: int = 0
+    benchmarks: tuple[str, ...] = DEFAULT_BENCHMARKS
+    """pyperformance's benchmarks, for the pyperformance suite."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +68,9 @@ def run(request: Request) -> Outputs:
     load_at_start = report.machine()["load_average"]
     partial = request.out_dir.with_name(f"{request.out_dir.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
-    results = run_columns(request.columns, request.suites, request.settings, partial, workers)
+    results = run_columns(
+        request.columns, request.suites, request.settings, partial, workers, request.benchmarks
+    )
     made = finish(
         replace(request, out_dir=partial),
         tuple(results),
@@ -130,6 +135,7 @@ def finish(
         causes=report.scaling_causes(
             loaded, {r.column.name: r.about.get("gil_enabled") for r in results}
         ),
+        jit=tuple(published.measure_jit(results, loaded)),
     )
     for warning in made.warnings:
         console.warn(warning)

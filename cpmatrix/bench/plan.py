@@ -21,7 +21,7 @@ from cpmatrix.bench.columns import (
     preset,
     slug,
 )
-from cpmatrix.bench.suites import FAST, FULL, parse_suites
+from cpmatrix.bench.suites import FAST, FULL, Suite, parse_suites
 from cpmatrix.builders import record
 from cpmatrix.builders.record import BuildRecord
 from cpmatrix.errors import UsageError
@@ -40,6 +40,7 @@ class Options:
     preset: str = ""
     env: tuple[str, ...] = ()
     suites: str = ""
+    benchmarks: str = ""
     fast: bool = False
     baseline: str = ""
     name: str = ""
@@ -175,13 +176,28 @@ def request(options: Options) -> Request:
         columns += preset(options.preset)
     columns = expand_env(columns, options.env)
     name = _title(options, columns) if columns else "comparison"
+    chosen = parse_suites(options.suites)
+    if options.benchmarks and Suite.PYPERFORMANCE not in chosen:
+        raise UsageError(
+            "--benchmarks picks pyperformance's benchmarks, but the pyperformance suite is not "
+            "chosen",
+            hint="add --suites pyperformance (with others if you like: --suites "
+            "pyperformance,startup)",
+        )
     return Request(
         title=f"cpmatrix benchmarks: {name}",
         columns=tuple(columns),
-        suites=parse_suites(options.suites),
+        suites=chosen,
         settings=FAST if options.fast else FULL,
         out_dir=layout.build_root() / "bench" / slug(name),
         baseline=options.baseline or None,
         builds=builds,
         max_workers=options.max_workers,
+        benchmarks=_benchmarks(options.benchmarks),
     )
+
+
+def _benchmarks(text: str) -> tuple[str, ...]:
+    from cpmatrix.bench import pyperformance, wheelhouse
+
+    return pyperformance.parse_benchmarks(text, tuple(wheelhouse.load_lock().benchmarks))

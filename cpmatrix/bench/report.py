@@ -20,7 +20,7 @@ from typing import Any
 
 from cpmatrix import console
 from cpmatrix import features as fx
-from cpmatrix.bench import causes, claims
+from cpmatrix.bench import causes, claims, published
 from cpmatrix.bench.columns import Artifact, DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
@@ -76,6 +76,8 @@ class Report:
     claims: claims.Evaluation | None = None
     causes: Mapping[str, causes.Scaling] = dataclasses.field(default_factory=dict)
     """Per column, the cause-isolating workloads of the scaling suite."""
+    jit: tuple[published.JitPair, ...] = ()
+    """JIT-on vs JIT-off pairs of one interpreter, set beside the published figure."""
 
     @staticmethod
     def now() -> str:
@@ -202,6 +204,7 @@ def markdown(report: Report) -> str:
     for table in report.tables:
         headers, rows = table_rows(table)
         parts += ["", f"## {table.tag}", "", console.markdown_table(headers, rows)]
+    parts += _pyperformance_markdown(report)
     if report.scaling:
         parts += ["", "## Parallel speed-up over serial, within each column", ""]
         parts.append(_scaling_markdown(report.scaling))
@@ -216,6 +219,37 @@ def markdown(report: Report) -> str:
         "`compare_to.md`); each column's pyperf JSON lies beside this report.",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _pyperformance_markdown(report: Report) -> list[str]:
+    """Per column: what ran, what was excluded and why, the setup's time; then the JIT."""
+    facts = [(r.column.name, r.pyperformance) for r in report.columns if r.pyperformance]
+    if not facts:
+        return []
+    rows = [
+        [
+            name,
+            str(len(f.benchmarks) - len(f.excluded)),
+            str(len(f.excluded)),
+            "cached" if f.wheels_cached else console.elapsed(f.build_seconds),
+            console.elapsed(f.venv_seconds),
+            console.elapsed(sum(f.run_seconds.values())),
+        ]
+        for name, f in facts
+    ]
+    headers = ["column", "ran", "excluded", "wheel builds", "venv setup", "benchmark runs"]
+    parts = ["", "## pyperformance in each column", "", console.markdown_table(headers, rows)]
+    excluded = [[name, e.benchmark, e.reason] for name, f in facts for e in f.excluded]
+    parts += ["", "### Excluded benchmarks", ""]
+    parts.append(
+        console.markdown_table(["column", "benchmark", "reason"], excluded)
+        if excluded
+        else "None: every chosen benchmark ran in every column."
+    )
+    if report.jit:
+        parts += ["", "## The JIT beside faster-cpython's published figure", ""]
+        parts.append(published.jit_markdown(report.jit))
+    return parts
 
 
 def _column_notes(report: Report) -> list[str]:
@@ -339,6 +373,7 @@ def to_json(report: Report) -> dict[str, Any]:
                 "build": dict(report.builds.get(r.column.cell_id or "", {})),
                 "no_importtime_line": list(r.unmeasured),
                 "seconds": round(r.seconds, 1),
+                "pyperformance": r.pyperformance.to_json() if r.pyperformance else None,
             }
             for r in report.columns
         ],
@@ -347,6 +382,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "scaling_speedup_over_serial": {c: dict(v) for c, v in report.scaling.items()},
         "release_claims": None if report.claims is None else claims.to_json(report.claims),
         "scaling_causes": {c: _causes_json(m) for c, m in report.causes.items()},
+        "jit_vs_published": published.jit_json(report.jit) if report.jit else None,
     }
 
 

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,12 @@ import pyperf
 
 from cpmatrix import console
 from cpmatrix.bench import gcpauses, importtime, suites
+from cpmatrix.bench import pyperformance_suite as pyperformance
 from cpmatrix.bench.columns import Column
 from cpmatrix.bench.places import python_path, target_for
+from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
 from cpmatrix.bench.suites import Settings, Suite
+from cpmatrix.containers import Completed
 from cpmatrix.errors import BenchmarkFailed
 from cpmatrix.verify.runner import Place, open_place
 
@@ -38,6 +41,7 @@ class ColumnResult:
     about: dict[str, Any]
     unmeasured: tuple[str, ...]
     seconds: float
+    pyperformance: pyperformance.ColumnFacts | None = None
 
 
 @dataclass
@@ -54,6 +58,7 @@ class _Session:
     about: dict[str, Any] = field(default_factory=dict)
     unmeasured: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    pyperformance: pyperformance.ColumnSuite | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -75,7 +80,7 @@ class _Session:
         local.write_bytes(data)
         return local
 
-    def run(self, what: str, argv: Sequence[str]) -> None:
+    def attempt(self, what: str, argv: Sequence[str]) -> Completed:
         console.progress(f"{self.column.name}: {what}")
         outcome = self.place.run(argv, env=self.env, timeout=self.settings.timeout)
         self.seconds += outcome.seconds
@@ -83,6 +88,10 @@ class _Session:
             log.write(f"$ {' '.join(argv)}\n{outcome.output}")
         for line in outcome.output.splitlines():
             console.detail(line)
+        return outcome
+
+    def run(self, what: str, argv: Sequence[str]) -> None:
+        outcome = self.attempt(what, argv)
         if outcome.timed_out or outcome.exit_code != 0:
             ended = (
                 f"timed out after {self.settings.timeout:g} s"
@@ -117,11 +126,30 @@ class _Session:
             self.run("GC pauses", suites.gcpauses_command(self.interpreter, gc_runs, self.settings))
 
     def collect(self, suite: Suite) -> None:
+        if suite is Suite.PYPERFORMANCE:
+            self.collect_pyperformance()
+            return
         output = self.fetch(self.remote(f"{suite.value}.json"))
         self.parts.append(pyperf.BenchmarkSuite.load(str(output)))
         if suite is Suite.RELEASE_CLAIMS:
             records = json.loads(self.fetch(self.remote("gcpauses.json")).read_text("utf-8"))
             self.parts.append(pyperf.BenchmarkSuite(gcpauses.benchmarks(records)))
+
+    def pyperformance_run(self, name: str) -> None:
+        """One round of one benchmark, if still included (a failure excludes it, with why)."""
+        suite = self.pyperformance
+        chosen = [b for b in suite.included if b.name == name] if suite else []
+        if suite is None or not chosen:
+            return
+        options = suites.pyperf_options(self.settings, [name for name, _ in self.column.env])
+        command = suite.command(self.place, chosen[0], options)
+        suite.ran(chosen[0], self.attempt(f"pyperformance {name}", command))
+
+    def collect_pyperformance(self) -> None:
+        suite = self.pyperformance
+        assert suite is not None
+        for bench in suite.included:
+            self.parts.append(pyperformance.tagged(self.fetch(suite.output(self.place, bench))))
 
     def import_times(self, modules: Sequence[str]) -> None:
         raw = self.remote("importtime.json")
@@ -143,18 +171,34 @@ class _Session:
             about=self.about,
             unmeasured=tuple(self.unmeasured),
             seconds=self.seconds,
+            pyperformance=self.pyperformance.facts if self.pyperformance else None,
         )
 
 
 @contextmanager
-def _session(column: Column, settings: Settings, out_dir: Path) -> Iterator[_Session]:
+def _session(
+    column: Column,
+    settings: Settings,
+    out_dir: Path,
+    prepared: pyperformance.Prepared | None = None,
+) -> Iterator[_Session]:
     log = out_dir / f"{column.slug}.log"
     log.write_text(f"# column {column.name}: {column.interpreter} on {column.where}\n")
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{column.slug}-", dir=out_dir))
     try:
         target = target_for(column)
+        suite = None
+        if prepared is not None:
+            built = pyperformance.build_wheels(
+                column, prepared, out_dir / f"{column.slug}.wheels.log"
+            )
+            suite = pyperformance.ColumnSuite(prepared, built)
+            extra = pyperformance.mounts(prepared, built.directory if built else None)
+            target = replace(target, mounts=(*target.mounts, *extra))
         with open_place(target) as place:
-            yield _Session(column, target.interpreter, place, staging, log, settings)
+            session = _Session(column, target.interpreter, place, staging, log, settings)
+            session.pyperformance = suite
+            yield session
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -165,16 +209,25 @@ def run_columns(
     settings: Settings,
     out_dir: Path,
     max_workers: int,
+    benchmarks: Sequence[str] = DEFAULT_BENCHMARKS,
 ) -> list[ColumnResult]:
     """Run the chosen suites in every column; write ``<out_dir>/<slug>.json`` per column."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    prepared = pyperformance.prepare(benchmarks) if Suite.PYPERFORMANCE in chosen else None
     with ExitStack() as stack:
-        sessions = [stack.enter_context(_session(c, settings, out_dir)) for c in columns]
+        sessions = [stack.enter_context(_session(c, settings, out_dir, prepared)) for c in columns]
         for session in sessions:
             session.probe()
+            if session.pyperformance is not None:
+                session.pyperformance.set_up(
+                    session.place, session.interpreter, session.log, session.env
+                )
         for round_number in range(1, settings.rounds + 1):
             with console.group(f"round {round_number} of {settings.rounds}"):
                 for suite in chosen:
+                    if suite is Suite.PYPERFORMANCE:
+                        _pyperformance_round(sessions)
+                        continue
                     for session in sessions:
                         session.suite_round(suite, max_workers)
         for suite in chosen:
@@ -188,6 +241,15 @@ def run_columns(
     for result in results:
         console.info(f"{result.column.name}: measured in {console.elapsed(result.seconds)}")
     return results
+
+
+def _pyperformance_round(sessions: Sequence[_Session]) -> None:
+    """Benchmark by benchmark, each across all columns before the next: the columns of one
+    benchmark run seconds apart, so a burst of load lands on all of them alike."""
+    names = [b.name for s in sessions if s.pyperformance for b in s.pyperformance.included]
+    for name in dict.fromkeys(names):
+        for session in sessions:
+            session.pyperformance_run(name)
 
 
 def _write_merged(parts: Sequence[Any], target: Path, staging_dir: Path) -> None:

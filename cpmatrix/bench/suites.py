@@ -24,6 +24,12 @@ class Suite(StrEnum):
     SCALING = "scaling"
     STARTUP = "startup"
     RELEASE_CLAIMS = "release-claims"
+    PYPERFORMANCE = "pyperformance"
+
+
+DEFAULT_SUITES: tuple[Suite, ...] = (Suite.SINGLE, Suite.SCALING, Suite.STARTUP)
+"""What runs without --suites: the quick suites of our own. pyperformance needs its wheelhouse
+and takes longer; release-claims answers a question of its own."""
 
 
 SUITE_PROGRAMS: dict[Suite, str] = {
@@ -76,11 +82,6 @@ FULL = Settings(
 )
 
 
-DEFAULT_SUITES = (Suite.SINGLE, Suite.SCALING, Suite.STARTUP)
-"""What a bare ``invoke bench`` runs: the quick suites of our own. The others answer a question
-of their own and are asked for by name."""
-
-
 def parse_suites(text: str) -> tuple[Suite, ...]:
     """``single-thread,startup`` → suites; empty means :data:`DEFAULT_SUITES`."""
     if not text.strip():
@@ -106,12 +107,18 @@ def pyperf_command(
     max_workers: int,
 ) -> list[str]:
     """The command that runs one round of a suite's pyperf program, appending to output."""
-    command = [
-        interpreter,
-        str(PROGRAMS / SUITE_PROGRAMS[suite]),
+    command = [interpreter, str(PROGRAMS / SUITE_PROGRAMS[suite]), "--append", output]
+    command += pyperf_options(settings, env_names)
+    if suite is Suite.SCALING:
+        command += ["--max-workers", str(max_workers)]
+        command += ["--iterations", str(settings.scaling_iterations)]
+    return command
+
+
+def pyperf_options(settings: Settings, env_names: Sequence[str]) -> list[str]:
+    """One round's pyperf options: the same explicit effort in every column."""
+    options = [
         "--quiet",
-        "--append",
-        output,
         "--processes",
         str(settings.processes_per_round),
         "--values",
@@ -121,11 +128,8 @@ def pyperf_command(
     ]
     inherit = sorted(set(env_names) - PYPERF_COPIES_ENV)
     if inherit:
-        command.append(f"--inherit-environ={','.join(inherit)}")
-    if suite is Suite.SCALING:
-        command += ["--max-workers", str(max_workers)]
-        command += ["--iterations", str(settings.scaling_iterations)]
-    return command
+        options.append(f"--inherit-environ={','.join(inherit)}")
+    return options
 
 
 def importtime_command(
