@@ -125,6 +125,7 @@ def commands(
         env.append(("CC", chain.cc))
     if cell.profile == "optimized":
         env.extend(llvm_tools_env(chain.cc or (sysroot.compiler if sysroot else "")))
+        env.append(("PROFILE_TASK", fx.PGO_TASK_READ_ONLY_SOURCE))
     args = fx.configure_arguments(cell.version, cell.features, cell.profile)
     finish = None
     if sysroot is not None:

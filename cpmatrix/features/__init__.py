@@ -149,6 +149,15 @@ PROFILE_CONFIGURE: dict[Profile, tuple[str, ...]] = {
     "debug": ("--with-pydebug",),
 }
 
+PGO_TASK_READ_ONLY_SOURCE = (
+    "-m test --pgo --timeout=$(TESTTIMEOUT) --ignore test_unpickle_module_race"
+)
+"""PROFILE_TASK for a PGO build whose source tree is mounted read-only (our builders do): the
+default task plus one ignored test. pickletester's ``test_unpickle_module_race`` cleans up with
+``import_helper.forget``, which unlinks ``<dir>/locker.pyc`` in every ``sys.path`` entry and
+fails with EROFS on the read-only ``/src/Lib`` (6 errors in test_pickle; since 3.13 a failing
+profile task fails the build: ``make: *** profile-run-stamp Error 2``, 3.13.5, 2026-12-02)."""
+
 
 def canonical_order(features: Iterable[Feature]) -> tuple[Feature, ...]:
     chosen = set(features)

@@ -51,6 +51,10 @@ def test_tailcall_uses_clang_19_and_optimized_adds_pgo_lto(model: Matrix) -> Non
         ("CC", "clang-19"),
         ("LLVM_AR", "/usr/bin/llvm-ar-19"),
         ("LLVM_PROFDATA", "/usr/bin/llvm-profdata-19"),
+        (
+            "PROFILE_TASK",
+            "-m test --pgo --timeout=$(TESTTIMEOUT) --ignore test_unpickle_module_race",
+        ),
     )
     assert steps.configure[-3:] == (
         "--with-tail-call-interp",
