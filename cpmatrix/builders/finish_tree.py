@@ -74,6 +74,39 @@ def is_elf(path: Path) -> bool:
     return elf_type(path) in LOADABLE
 
 
+AR_MAGIC = b"!<arch>\n"
+AR_HEADER = 60
+
+
+def archive_members(path: Path) -> list[bytes]:
+    """The first bytes of each member of a static archive (``ar``), its symbol and name tables
+    left out."""
+    heads = []
+    with path.open("rb") as handle:
+        if handle.read(len(AR_MAGIC)) != AR_MAGIC:
+            return []
+        while len(header := handle.read(AR_HEADER)) == AR_HEADER:
+            name, size = header[:16].strip(), int(header[48:58].strip() or 0)
+            body = handle.read(size + size % 2)
+            if name not in (b"/", b"//", b"/SYM64/"):
+                heads.append(body[:4])
+    return heads
+
+
+def holds_elf_objects(path: Path) -> bool:
+    """An ELF object file, or a static archive of them: what ``strip --strip-debug`` can read.
+    An LTO build's ``python.o`` and ``libpython3.X.a`` hold LLVM bitcode (``BC\\xc0\\xde``),
+    which strip refuses ("file format not recognized") and which has no DWARF to strip."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    if path.suffix == ".o":
+        return elf_type(path) == 1
+    if path.suffix == ".a":
+        members = archive_members(path)
+        return bool(members) and all(head == ELF_MAGIC for head in members)
+    return False
+
+
 def elf_files(tree: Path) -> list[Path]:
     return sorted(p for p in tree.rglob("*") if is_elf(p))
 
@@ -212,7 +245,7 @@ def build_id(path: Path) -> str | None:
 def split_debug(tree: Path, dbgsym: Path) -> list[dict[str, str]]:
     """Debug info out to dbgsym/.build-id/, then strip; static archives only lose theirs."""
     written = []
-    objects = [p for p in sorted(tree.glob("lib/python3*/config-*/*")) if p.suffix in (".a", ".o")]
+    objects = [p for p in sorted(tree.glob("lib/python3*/config-*/*")) if holds_elf_objects(p)]
     for path in elf_files(tree) + objects:
         relative = str(path.relative_to(tree))
         if path.suffix in (".a", ".o"):

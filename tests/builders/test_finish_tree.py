@@ -134,3 +134,44 @@ def test_object_files_are_not_bundled_but_lose_their_debug_info(built: elfkit.El
     finish_tree.bundle(built.tree, built.sysroot)
     finish_tree.split_debug(built.tree, built.tree.parent / "dbgsym")
     assert not finish_tree.has_debug_info(config / "python.o")
+
+
+def test_an_lto_builds_bitcode_objects_are_left_as_they_are(
+    built: elfkit.ElfTree, tmp_path: Path
+) -> None:
+    """--with-lto installs python.o and libpython3.13.a holding LLVM bitcode: strip cannot read
+    them ("file format not recognized", the optimized 3.13.5 build's portable phase, 2026-12-02)
+    and they carry no DWARF, so the phase leaves them untouched."""
+    import subprocess
+
+    config = built.tree / "lib/python3.13/config-3.13-x86_64-linux-gnu"
+    config.mkdir(parents=True)
+    bitcode = b"BC\xc0\xde" + bytes(range(256)) * 4
+    (config / "python.o").write_bytes(bitcode)
+    member = tmp_path / "token.o"
+    member.write_bytes(bitcode)
+    subprocess.run(["ar", "rcs", str(config / "libpython3.13.a"), str(member)], check=True)
+    before = (config / "libpython3.13.a").read_bytes()
+    assert not finish_tree.holds_elf_objects(config / "python.o")
+    assert not finish_tree.holds_elf_objects(config / "libpython3.13.a")
+    finish_tree.split_debug(built.tree, built.tree.parent / "dbgsym")
+    assert (config / "python.o").read_bytes() == bitcode
+    assert (config / "libpython3.13.a").read_bytes() == before
+
+
+def test_a_static_archive_of_elf_objects_is_still_stripped(
+    built: elfkit.ElfTree, tmp_path: Path
+) -> None:
+    import subprocess
+
+    config = built.tree / "lib/python3.13/config-3.13-x86_64-linux-gnu"
+    config.mkdir(parents=True)
+    source = tmp_path / "obj.c"
+    source.write_text("int cpmx_archived(void) { return 3; }\n")
+    elfkit.cc("-g", "-c", "-o", tmp_path / "obj.o", source)
+    archive = config / "libpython3.13.a"
+    subprocess.run(["ar", "rcs", str(archive), str(tmp_path / "obj.o")], check=True)
+    assert finish_tree.holds_elf_objects(archive)
+    before = archive.stat().st_size
+    finish_tree.split_debug(built.tree, built.tree.parent / "dbgsym")
+    assert archive.stat().st_size < before
