@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from artifactkit import install_tree
 
+from cpmatrix import fileio
 from cpmatrix.artifacts import archive
 from cpmatrix.errors import ArtifactError, UsageError
 from cpmatrix.fileio import write_text_atomic
@@ -32,7 +33,7 @@ def test_the_same_tree_packs_to_the_same_bytes(tmp_path: Path) -> None:
     a = pack(first, tmp_path / "out/a.tar.gz")
     b = pack(second, tmp_path / "out/b.tar.gz")
     assert (tmp_path / "out/a.tar.gz").read_bytes() == (tmp_path / "out/b.tar.gz").read_bytes()
-    assert a.sha256 == b.sha256 == archive.sha256_of(tmp_path / "out/a.tar.gz")
+    assert a.sha256 == b.sha256 == fileio.sha256_of(tmp_path / "out/a.tar.gz")
     assert a.size == (tmp_path / "out/a.tar.gz").stat().st_size
 
 

@@ -25,9 +25,9 @@ from artifactkit import (
 
 from cpmatrix import artifacts, matrixfile
 from cpmatrix.artifacts import cache, index, manifest
-from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.artifacts.cache import ContentKey, content_key
 from cpmatrix.errors import ArtifactError, VerificationFailed
+from cpmatrix.fileio import sha256_of
 from cpmatrix.layout import PROJECT_ROOT, CellPaths
 from cpmatrix.matrix import Cell, Matrix
 

@@ -18,8 +18,8 @@ from conftest import PUBLISHED_VARIANTS
 
 from cpmatrix import artifacts, elfinfo, pipeline
 from cpmatrix.artifacts import index, manifest
-from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.builders import finish_tree
+from cpmatrix.fileio import sha256_of
 from cpmatrix.layout import PROJECT_ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -21,8 +21,8 @@ from artifactkit import built_cell, key_for, record_verification, without_portab
 
 from cpmatrix import artifacts, faults
 from cpmatrix.artifacts import index, publish
-from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.errors import ArtifactError
+from cpmatrix.fileio import sha256_of
 from cpmatrix.layout import PROJECT_ROOT
 from cpmatrix.matrix import Cell
 

@@ -10,7 +10,6 @@ an interrupted write never leaves a half archive where a consumer looks.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import stat
 import tarfile
@@ -21,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpmatrix.errors import ArtifactError, UsageError
+from cpmatrix.fileio import sha256_of
 
 DEFAULT_SOURCE_DATE_EPOCH = 315532800
 """1980-01-01T00:00:00Z: the earliest time a zip can store too, so one value serves both."""
 
 PARTIAL_SUFFIX = ".partial"
 GZIP_LEVEL = 6
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,14 +52,6 @@ def source_date_epoch() -> int:
     if value < 0:
         raise UsageError(f"SOURCE_DATE_EPOCH={value} is before 1970")
     return value
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 Select = Callable[[str], bool]

@@ -23,8 +23,8 @@ import cpmatrix
 from cpmatrix import console, layout
 from cpmatrix import features as fx
 from cpmatrix.artifacts import manifest
-from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.errors import ArtifactError
+from cpmatrix.fileio import sha256_of
 from cpmatrix.matrix import BuilderKind, Cell
 
 KEY_SCHEMA = 1

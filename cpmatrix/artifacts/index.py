@@ -21,8 +21,9 @@ from typing import Any
 import cpmatrix
 from cpmatrix import console, layout, locks
 from cpmatrix.artifacts import manifest, publish, uvindex
-from cpmatrix.artifacts.archive import remove_stale_partials, sha256_of
+from cpmatrix.artifacts.archive import remove_stale_partials
 from cpmatrix.errors import ArtifactError
+from cpmatrix.fileio import sha256_of
 
 INDEX = "index.json"
 SUMS = "SHA256SUMS"

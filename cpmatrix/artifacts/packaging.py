@@ -14,12 +14,12 @@ from typing import Any
 
 from cpmatrix import console, elfinfo, layout, safetar, treedigest
 from cpmatrix.artifacts import index, manifest, publish
-from cpmatrix.artifacts.archive import sha256_of
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
 from cpmatrix.artifacts.stage import Staged, StagedFile, stage
 from cpmatrix.builders import record as build_record
 from cpmatrix.builders.record import BuildRecord
 from cpmatrix.errors import ArtifactError, VerificationFailed
+from cpmatrix.fileio import sha256_of
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection
 

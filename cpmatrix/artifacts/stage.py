@@ -23,12 +23,12 @@ from cpmatrix.artifacts.archive import (
     Select,
     Written,
     everything,
-    sha256_of,
     source_date_epoch,
     write_entries,
     write_tar_gz,
 )
 from cpmatrix.errors import ArtifactError, EnvironmentProblem
+from cpmatrix.fileio import sha256_of
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
 

@@ -27,6 +27,7 @@ from filelock import FileLock
 
 from cpmatrix import console, layout
 from cpmatrix.errors import EnvironmentProblem, UsageError
+from cpmatrix.fileio import sha256_of
 
 LOCK_FILE = Path(__file__).resolve().parent / "pyperformance-lock.json"
 SCHEMA = 1
@@ -98,14 +99,6 @@ def bench_cache() -> Path:
 
 def wheelhouse_dir(lock: Lock) -> Path:
     return bench_cache() / f"wheelhouse-{lock.digest[:16]}"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,7 @@ from typing import assert_never
 
 from cpmatrix import console, treedigest
 from cpmatrix.errors import SourceError
-from cpmatrix.fileio import write_json_atomic
+from cpmatrix.fileio import sha256_of, write_json_atomic
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources import debian, explicit, extract, patches, signature
 from cpmatrix.sources.download import DownloadPolicy, fetch
@@ -32,7 +32,6 @@ from cpmatrix.sources.store import (
     cached_tarball,
     make_read_only,
     remove_tree,
-    sha256_file,
 )
 
 
@@ -139,7 +138,7 @@ def from_cache(python: PythonRelease, cache: SourceCache) -> Tarball:
     path = cache.slot(python.sha256) / python.tarball_name
     if not path.is_file():
         raise ProviderFailed(f"no {python.tarball_name} in {cache.tarballs}")
-    actual = sha256_file(path)
+    actual = sha256_of(path)
     if actual != python.sha256:
         path.unlink(missing_ok=True)
         raise ProviderFailed(

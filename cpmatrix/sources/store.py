@@ -16,7 +16,6 @@ Only complete things ever carry a final name: every write goes to ``tmp/`` first
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -29,17 +28,10 @@ from pathlib import Path
 
 from cpmatrix import layout, locks
 from cpmatrix.errors import SourceError
+from cpmatrix.fileio import sha256_of
 from cpmatrix.sources.model import ProviderFailed, ProviderName, Tarball
 
 STALE_SECONDS = 24 * 3600.0
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +130,7 @@ def admit(
     ``extras`` (``.asc``, signing key) are copied beside it; the tarball is renamed in last, so
     its presence means the slot is complete.
     """
-    actual = sha256_file(candidate)
+    actual = sha256_of(candidate)
     if expected is not None and actual != expected:
         candidate.unlink(missing_ok=True)
         raise ProviderFailed(
