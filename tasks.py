@@ -402,9 +402,14 @@ def image(c: Context, bootstrap: bool = False, verbose: bool = False) -> None:
 def bench_build(c: Context, python: str = "3.13", variant: str = "default", jobs: int = 0) -> None:
     """Measure invoke build's overhead vs. the same build by hand, and a warm ccache (3 builds)."""
     matrixfile.load().cell(python=python, variant=variant, platform="linux-x86_64")
-    script = Path(__file__).parent / "scripts" / "bench_build.py"
-    argv = [sys.executable, str(script), f"--python={python}", f"--variant={variant}"]
-    done = subprocess.run([*argv, f"--jobs={jobs}"] if jobs else argv, check=False)
+    arguments = [f"--python={python}", f"--variant={variant}"]
+    run_script("bench_build.py", [*arguments, f"--jobs={jobs}"] if jobs else arguments)
+
+
+def run_script(name: str, arguments: list[str]) -> None:
+    """Run scripts/<name> with this Python; its exit code becomes the task's."""
+    script = Path(__file__).parent / "scripts" / name
+    done = subprocess.run([sys.executable, str(script), *arguments], check=False)
     if done.returncode != 0:
         raise Exit(code=done.returncode)
 
@@ -418,11 +423,7 @@ def bench_build(c: Context, python: str = "3.13", variant: str = "default", jobs
 @reported
 def bench_lock(c: Context, benchmarks: str = "") -> None:
     """Regenerate cpmatrix/bench/pyperformance-lock.json with pip from PyPI (then commit it)."""
-    script = Path(__file__).parent / "scripts" / "pyperformance_lock.py"
-    argv = [sys.executable, str(script), *([f"--benchmarks={benchmarks}"] if benchmarks else [])]
-    done = subprocess.run(argv, check=False)
-    if done.returncode != 0:
-        raise Exit(code=done.returncode)
+    run_script("pyperformance_lock.py", [f"--benchmarks={benchmarks}"] if benchmarks else [])
 
 
 VERIFY_HELP = {
