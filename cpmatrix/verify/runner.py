@@ -147,8 +147,13 @@ def processes_carrying(token: str) -> list[int]:
     return found
 
 
+LEFTOVER_GRACE_SECONDS = 10.0
+"""How long a SIGKILLed leftover may take to exit (its pipe closes before it is gone)."""
+
+
 def kill_leftovers(token: str) -> list[int]:
-    """SIGKILL every process still carrying the token; returns their pids."""
+    """SIGKILL every process still carrying the token and wait until each has exited (or the
+    grace has passed: one stuck in the kernel); returns their pids."""
     killed = []
     for pid in processes_carrying(token):
         try:
@@ -156,7 +161,19 @@ def kill_leftovers(token: str) -> list[int]:
             killed.append(pid)
         except OSError:
             continue
+    deadline = time.monotonic() + LEFTOVER_GRACE_SECONDS
+    while any(map(_running, killed)) and time.monotonic() < deadline:
+        time.sleep(0.01)
     return killed
+
+
+def _running(pid: int) -> bool:
+    """Neither gone nor a zombie (Linux /proc)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 class HostPlace:

@@ -3,7 +3,6 @@ its own (as regrtest's workers leave one when a test hangs) is killed once the c
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from cpmatrix.verify.runner import HostPlace, processes_carrying
@@ -17,7 +16,7 @@ ESCAPE = (
 
 def _alive(pid: int) -> bool:
     stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(")")[-1].split()[0] != "Z"
+    return stat.exists() and stat.read_text().split(")")[-1].split()[0] not in ("Z", "X")
 
 
 def test_a_process_that_escaped_the_process_group_is_killed_when_the_command_ends(
@@ -28,9 +27,6 @@ def test_a_process_that_escaped_the_process_group_is_killed_when_the_command_end
     done = HostPlace(tmp_path).run([sys.executable, "-c", ESCAPE], timeout=120)
     assert done.exit_code == 0 and not done.timed_out, done.output
     token, pid = done.output.split()
-    deadline = time.monotonic() + 10
-    while _alive(int(pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
     assert not _alive(int(pid))
     assert processes_carrying(token) == []
 
