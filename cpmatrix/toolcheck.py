@@ -16,6 +16,7 @@ from typing import Any
 from cpmatrix import ci, console, layout
 from cpmatrix import features as fx
 from cpmatrix.errors import ConfigError, EnvironmentProblem
+from cpmatrix.features import toolchains
 from cpmatrix.features.toolchains import MSVC, Package
 from cpmatrix.matrix import Cell
 from cpmatrix.provisions import RUNNER_OS, dockerfile_packages, job_installs, load_workflow
@@ -69,7 +70,10 @@ def check(cells: Sequence[Cell], where: Provisioning | None = None) -> list[Cell
         if cell.platform.builder == "docker":
             got |= image
             read_from += f" + {where.dockerfile.parent.name}/{where.dockerfile.name}"
-        needs = fx.toolchain(cell.version, cell.features, cell.platform.os).packages
+        chain = fx.toolchain(cell.version, cell.features, cell.platform.os)
+        needs = chain.packages
+        if cell.platform.builder == "docker" and cell.profile == "optimized":
+            needs = (*needs, *toolchains.pgo_packages(chain.cc or toolchains.SYSROOT_CC))
         missing = tuple(p for p in needs if p not in got)
         results.append(CellCheck(cell=cell, needs=needs, missing=missing, read_from=read_from))
     return results

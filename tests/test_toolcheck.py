@@ -142,3 +142,14 @@ def test_the_task_prints_the_table_and_names_what_is_missing() -> None:
     assert "cpython-3.14.5-jit-macos-arm64" in done.stdout
     assert "brew llvm@19" in done.stdout
     assert "every one of" in done.stderr
+
+
+def test_an_optimized_docker_cell_needs_the_profile_runtime_of_its_clang(
+    cells: tuple[Cell, ...], tmp_path: Path
+) -> None:
+    image = edited(tmp_path, COMMITTED.dockerfile, "libclang-rt-19-dev libclang-rt-21-dev", "")
+    results = toolcheck.check(cells, Provisioning(dockerfile=image, workflow=COMMITTED.workflow))
+    assert missing_by_cell(results) == {
+        "cpython-3.14.5-tailcall-linux-x86_64-optimized": {"apt libclang-rt-19-dev"},
+        "cpython-3.15.0-tailcall-linux-x86_64-optimized": {"apt libclang-rt-21-dev"},
+    }

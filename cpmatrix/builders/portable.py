@@ -1,12 +1,12 @@
 """Portable Linux builds: compile against an old sysroot, then make the tree self-contained.
 
 The builder image (docker/Dockerfile) carries Debian bullseye's headers and libraries in
-``/opt/sysroot``; configure gets ``--sysroot`` in ``CC`` and a pkg-config that only sees the
-sysroot, so the interpreter and its extension modules need at most bullseye's glibc. After
-``make install`` the ``portable`` phase runs :mod:`cpmatrix.builders.finish_tree` in the same
-container: it bundles the libraries the modules link, removes the sysroot from sysconfig, and
-splits the debug information off into ``build/<cell-id>/dbgsym/``. These functions only compose
-what runs; :mod:`cpmatrix.builders.steps` runs it.
+``/opt/sysroot``; configure gets ``--sysroot`` in ``CPPFLAGS`` and ``LDFLAGS`` and a pkg-config
+that only sees the sysroot, so the interpreter and its extension modules need at most bullseye's
+glibc. After ``make install`` the ``portable`` phase runs :mod:`cpmatrix.builders.finish_tree`
+in the same container: it bundles the libraries the modules link, removes the sysroot from
+sysconfig, and splits the debug information off into ``build/<cell-id>/dbgsym/``. These
+functions only compose what runs; :mod:`cpmatrix.builders.steps` runs it.
 """
 
 from __future__ import annotations
@@ -38,7 +38,13 @@ class Sysroot:
     """Where the cell needs no particular compiler (see features.toolchains.SYSROOT_CC)."""
 
     def configure_env(self, cc: str) -> tuple[tuple[str, str], ...]:
-        """CC with --sysroot, and pkg-config confined to the sysroot's .pc files."""
+        """A bare CC, --sysroot in CPPFLAGS and LDFLAGS, pkg-config confined to the sysroot.
+
+        Not ``CC="clang-19 --sysroot=/opt/sysroot"``: configure names the compiler by what
+        follows the last ``/`` in CC (``CC_BASENAME``) and gives clang's PGO flags only when
+        that word says clang. It read ``sysroot``, set no PGO flags, and an ``optimized`` build
+        ran its profile task and then compiled without the profile (3.13.5, 2026-12-02).
+        """
         pkgconfig = ":".join(
             f"{self.path}/{d}"
             for d in (
@@ -49,7 +55,9 @@ class Sysroot:
             )
         )
         return (
-            ("CC", f"{cc} --sysroot={self.path}"),
+            ("CC", cc),
+            ("CPPFLAGS", f"--sysroot={self.path}"),
+            ("LDFLAGS", f"--sysroot={self.path}"),
             ("PKG_CONFIG_LIBDIR", pkgconfig),
             ("PKG_CONFIG_SYSROOT_DIR", self.path),
         )

@@ -33,14 +33,28 @@ def llvm_tools_env(cc: str) -> tuple[tuple[str, str], ...]:
     llvm-ar is required for a --with-lto build with clang but could not be found", 3.13.5 with
     clang-19, 2026-12-02). A value given beforehand is kept, but configure then tests it with
     ``-x``: it must be a path, a bare name fails the same way."""
-    found = re.fullmatch(r"clang-(\d+)", cc.split()[0]) if cc else None
-    if found is None:
+    major = _clang_major(cc)
+    if major is None:
         return ()
-    major = found.group(1)
     return (
         ("LLVM_AR", f"/usr/bin/llvm-ar-{major}"),
         ("LLVM_PROFDATA", f"/usr/bin/llvm-profdata-{major}"),
     )
+
+
+def pgo_packages(cc: str) -> tuple[Package, ...]:
+    """What a PGO build with a versioned clang needs beyond clang-N and llvm-N: its profile
+    runtime. ``-fprofile-instr-generate`` links ``libclang_rt.profile.a``, which Debian ships in
+    ``libclang-rt-N-dev``, a package clang-N does not pull in ("cannot find
+    /usr/lib/llvm-19/lib/clang/19/lib/x86_64-pc-linux-gnu/libclang_rt.profile.a", 3.13.5, the
+    first optimized build whose configure gave clang its PGO flags, 2026-12-02)."""
+    major = _clang_major(cc)
+    return () if major is None else (Package("apt", f"libclang-rt-{major}-dev"),)
+
+
+def _clang_major(cc: str) -> str | None:
+    found = re.fullmatch(r"clang-(\d+)", cc.split()[0]) if cc else None
+    return None if found is None else found.group(1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -169,9 +170,28 @@ def test_an_optimized_sysroot_build_names_the_llvm_tools_of_its_clang(model: Mat
             cell, source_dir="/src", destdir="/stage", jobs=2, sysroot=Sysroot()
         ).configure_env
     )
-    assert env["CC"] == "clang-19 --sysroot=/opt/sysroot"
+    assert env["CC"] == "clang-19"
+    assert env["CPPFLAGS"] == env["LDFLAGS"] == "--sysroot=/opt/sysroot"
     assert env["LLVM_AR"] == "/usr/bin/llvm-ar-19"
     assert env["LLVM_PROFDATA"] == "/usr/bin/llvm-profdata-19"
     release = model.cell(python="3.13", variant="default", platform="linux-x86_64")
     plain = base.commands(release, source_dir="/src", destdir="/stage", jobs=2, sysroot=Sysroot())
     assert "LLVM_AR" not in dict(plain.configure_env)
+
+
+@pytest.mark.parametrize("variant", ["default", "jit", "freethreaded"])
+def test_configure_recognizes_the_sysroot_compiler_as_clang(model: Matrix, variant: str) -> None:
+    """configure.ac: ``CC_BASENAME=$(expr "//$CC" : '.*/\\(.*\\)')``, then ``*clang*)`` sets the
+    PGO flags. With ``--sysroot=/opt/sysroot`` in CC the word was ``sysroot``: no PGO at all."""
+    from cpmatrix.builders.portable import Sysroot
+
+    cell = model.cell(python="3.13", variant=variant, platform="linux-x86_64", profile="optimized")
+    env = dict(
+        base.commands(
+            cell, source_dir="/src", destdir="/stage", jobs=2, sysroot=Sysroot()
+        ).configure_env
+    )
+    named = subprocess.run(
+        ["expr", f"//{env['CC']}", ":", ".*/\\(.*\\)"], capture_output=True, text=True
+    )
+    assert "clang" in named.stdout, f"configure would name CC={env['CC']!r} {named.stdout!r}"

@@ -75,7 +75,7 @@ def test_jit_install_tree_and_record(built_cells: dict[str, BuiltCell]) -> None:
     toolchain = record["toolchain"]
     assert "version 18." in toolchain["clang-18"]
     assert toolchain["cc"].startswith("Debian clang version 19.")  # the sysroot's compiler
-    assert "--sysroot=/opt/sysroot" in record["configure"]["env"]["CC"]
+    assert record["configure"]["env"]["LDFLAGS"] == "--sysroot=/opt/sysroot"
     assert {"libssl.so.1.1", "libffi.so.7"} <= {b["soname"] for b in record["portable"]["bundled"]}
     assert record["binary"]["tail_call_functions"] == 0  # read before the portable phase strips
     where = record["where"]
