@@ -3,6 +3,7 @@
     python scripts/record_probes.py                 # Debian unstable's 3.14 + 3.15, and the
                                                     # 3.13.5 cells built under build/
     python scripts/record_probes.py --build-root DIR
+    python scripts/record_probes.py --interpreter NAME=PATH   # any other interpreter, as NAME
 
 Nothing in tests/data/probes is written by hand: every file is one real interpreter's answers,
 stamped with the digest of the probe that gave them (``probe_sha256``).
@@ -27,7 +28,14 @@ from cpmatrix.verify.observe import probe_digest  # noqa: E402
 from cpmatrix.verify.runner import Target, local_target  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "probes"
-CELL_VARIANTS = ("default", "freethreaded", "jit", "jit-off", "jit-interpreter")
+CELLS = (
+    ("default", "release"),
+    ("freethreaded", "release"),
+    ("jit", "release"),
+    ("jit-off", "release"),
+    ("jit-interpreter", "release"),
+    ("default", "optimized"),
+)
 
 
 def targets(build_root: Path) -> dict[str, Target]:
@@ -41,8 +49,8 @@ def targets(build_root: Path) -> dict[str, Target]:
         for series in debian.UNSTABLE_SERIES
     }
     model = matrixfile.load()
-    for variant in CELL_VARIANTS:
-        cell = model.cell(python="3.13", variant=variant, platform="linux-x86_64")
+    for variant, profile in CELLS:
+        cell = model.cell(python="3.13", variant=variant, platform="linux-x86_64", profile=profile)
         paths = layout.CellPaths.of(cell.id, build_root)
         exe = paths.install / layout.interpreter_in_tree(
             cell.version, cell.features, cell.profile, cell.platform.os
@@ -58,8 +66,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-root", type=Path, default=layout.build_root())
     parser.add_argument("--only", action="append", default=[], help="record only these names")
+    parser.add_argument(
+        "--interpreter",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="record this interpreter on the host as NAME (e.g. a build kept for its defect)",
+    )
     args = parser.parse_args()
-    for name, target in targets(args.build_root).items():
+    chosen = targets(args.build_root)
+    for given in args.interpreter:
+        name, _, path = given.partition("=")
+        chosen[name] = local_target(Path(path), description=name)
+    for name, target in chosen.items():
         if args.only and name not in args.only:
             continue
         observation = observe_target(target)

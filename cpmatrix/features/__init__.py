@@ -143,11 +143,16 @@ SPECS: dict[Feature, FeatureSpec] = {
 ALWAYS_CONFIGURE: tuple[str, ...] = ("--enable-option-checking=fatal",)
 """configure only warns about unknown options unless told otherwise; we want a failure."""
 
+PGO_SWITCH = "--enable-optimizations"
+LTO_SWITCH = "--with-lto"
 PROFILE_CONFIGURE: dict[Profile, tuple[str, ...]] = {
     "release": (),
-    "optimized": ("--enable-optimizations", "--with-lto"),
+    "optimized": (PGO_SWITCH, LTO_SWITCH),
     "debug": ("--with-pydebug",),
 }
+
+BUILDBAT_PGO = "--pgo"
+"""PCbuild's PGO switch: an optimized Windows build (build.bat has no LTO switch of its own)."""
 
 PGO_TASK_READ_ONLY_SOURCE = (
     "-m test --pgo --timeout=$(TESTTIMEOUT) --ignore test_unpickle_module_race"
@@ -244,7 +249,7 @@ def buildbat_arguments(
     """``PCbuild\\build.bat`` arguments for a cell."""
     args: list[str] = ["-p", arch, "-c", "Debug" if profile == "debug" else "Release"]
     if profile == "optimized":
-        args.append("--pgo")
+        args.append(BUILDBAT_PGO)
     for feature in canonical_order(features):
         args.extend(SPECS[feature].buildbat)
     toolset = windows_toolset_for(version, features)

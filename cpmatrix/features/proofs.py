@@ -207,3 +207,20 @@ the build strings, and the run-time answers are what they are everywhere."""
 def buildbat_switch(feature: Feature) -> str:
     """The ``PCbuild\\build.bat`` switch that turns the feature on."""
     return SPECS[feature].buildbat[0]
+
+
+PGO_FLAG_VARIABLE = "PGO_PROF_GEN_FLAG"
+"""configure picks the PGO flags by the compiler it recognizes in CC (clang:
+``-fprofile-instr-generate``, gcc: ``-fprofile-generate``) and sets none for a compiler it does
+not recognize; ``make`` then runs the profile task and rebuilds without any profile. sysconfig
+keeps the value, so an empty one in an ``--enable-optimizations`` build means PGO was off."""
+LTO_FLAG = "-flto"
+LTO_VARIABLES = ("PY_CFLAGS_NODIST", "PY_LDFLAGS_NODIST")
+"""``--with-lto`` puts ``-flto`` (``-flto=thin`` with clang) into the compile and link flags."""
+OPTIMIZATION_VARIABLES = (PGO_FLAG_VARIABLE, *LTO_VARIABLES)
+"""The sysconfig variables the verifier reads to judge a build profile (the probe, standard
+library only, lists them again as ``BUILD_FLAG_VARS``; a test keeps the two equal)."""
+
+
+def lto_in(value: object) -> bool:
+    return any(word.startswith(LTO_FLAG) for word in str(value or "").split())

@@ -4,8 +4,10 @@ tail-call interpreter's functions in the symbol table, and on Windows the build 
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
+from cpmatrix import features as fx
 from cpmatrix.features import Feature, Version, proofs, tailcall_macro
 from cpmatrix.features.proofs import UNSET, Unset
 from cpmatrix.verify.report import Check, Expectation
@@ -136,3 +138,65 @@ def tailcall_functions_check(facts: dict[str, Any], has: bool) -> Check:
     return make(
         name, group, expected, f"{count} (from the {where})", ok, show(found.get("files", ""))
     )
+
+
+def profile_checks(facts: dict[str, Any], expect: Expectation) -> list[Check]:
+    """The build profile a cell claims (release, optimized, debug), from the configure switches
+    and the flags its build left in sysconfig. An interpreter that claims no profile (one not
+    built by cpmatrix) is not judged here; "debug build" still says whether it is one."""
+    profile, group = expect.profile, "profile"
+    if profile is None:
+        return []
+    if on_windows(facts):
+        return [buildbat_pgo_check(facts, profile)]
+    wanted = fx.PROFILE_CONFIGURE[profile]
+    words = set(shlex.split(str(facts.get("config_args", ""))))
+    known = sorted({flag for flags in fx.PROFILE_CONFIGURE.values() for flag in flags})
+    given = [flag for flag in known if flag in words]
+    checks = [
+        make(
+            f"{group}: configure switches (CONFIG_ARGS)",
+            group,
+            " ".join(wanted) or f"none of {', '.join(known)}",
+            " ".join(given) or "none",
+            set(given) == set(wanted),
+        )
+    ]
+    flags = facts.get("build_flags", ABSENT)
+    if not isinstance(flags, dict):
+        return [*checks, make(f"{group}: build flags", group, "read", ABSENT, False)]
+    if fx.PGO_SWITCH in wanted:
+        pgo = str(flags.get(proofs.PGO_FLAG_VARIABLE, ""))
+        checks.append(
+            make(
+                f"{group}: PGO instrumentation flag (sysconfig {proofs.PGO_FLAG_VARIABLE})",
+                group,
+                "set: configure recognized the compiler",
+                pgo or "empty",
+                bool(pgo),
+                "" if pgo else "the profile task ran, then everything was compiled without it",
+            )
+        )
+    lto = {var: proofs.lto_in(flags.get(var)) for var in proofs.LTO_VARIABLES}
+    want_lto = fx.LTO_SWITCH in wanted
+    checks.append(
+        make(
+            f"{group}: {proofs.LTO_FLAG} in compile and link flags",
+            group,
+            "in both" if want_lto else "in neither",
+            ", ".join(f"{var} {'has it' if has else 'not'}" for var, has in lto.items()),
+            all(has == want_lto for has in lto.values()),
+        )
+    )
+    return checks
+
+
+def buildbat_pgo_check(facts: dict[str, Any], profile: fx.Profile) -> Check:
+    name, group = f"profile: build.bat {fx.BUILDBAT_PGO} (build record)", "profile"
+    wanted = profile == "optimized"
+    recorded = facts.get("recorded", {}).get("buildbat")
+    if not isinstance(recorded, list):
+        return make(name, group, "a build record", "none", False if wanted else None)
+    given = fx.BUILDBAT_PGO in recorded
+    shown = "given" if given else "not given"
+    return make(name, group, "given" if wanted else "not given", shown, given == wanted)

@@ -11,7 +11,13 @@ from typing import Any
 
 from cpmatrix import features as fx
 from cpmatrix.features import Feature, Version, proofs
-from cpmatrix.verify.buildchecks import buildbat_checks, config_check, on_windows, tailcall
+from cpmatrix.verify.buildchecks import (
+    buildbat_checks,
+    config_check,
+    on_windows,
+    profile_checks,
+    tailcall,
+)
 from cpmatrix.verify.jitchecks import jit_checks
 from cpmatrix.verify.observe import Observation, toggle_key
 from cpmatrix.verify.report import Check, Expectation
@@ -61,6 +67,7 @@ def evaluate(observation: Observation, expect: Expectation) -> tuple[Check, ...]
         *tailcall(facts, version, expect),
         *remote_debug(observation, version, expect),
         *buildbat_checks(facts, expect),
+        *profile_checks(facts, expect),
     )
 
 

@@ -41,6 +41,9 @@ CONFIG_VARS = (
     "EXT_SUFFIX",
 )
 DEFINE_SOURCES = ("PY_CORE_CFLAGS", "CFLAGS_NODIST", "PY_CFLAGS_NODIST")
+BUILD_FLAG_VARS = ("PGO_PROF_GEN_FLAG", "PY_CFLAGS_NODIST", "PY_LDFLAGS_NODIST")
+"""What the build profile left in sysconfig: the PGO flag configure chose, -flto (see
+cpmatrix.features.proofs.OPTIMIZATION_VARIABLES)."""
 HOT_ITERATIONS = 100_000
 
 
@@ -282,6 +285,7 @@ def facts(modules: list[str]) -> dict[str, Any]:
         "abiflags": getattr(sys, "abiflags", ABSENT),
         "config_args": sysconfig.get_config_var("CONFIG_ARGS") or "",
         "config_vars": config,
+        "build_flags": {var: sysconfig.get_config_var(var) or "" for var in BUILD_FLAG_VARS},
         "pyconfig_h": _call(pyconfig_h),
         "defines": build_defines(),
         "compiler": platform.python_compiler(),

@@ -48,11 +48,12 @@ class Check:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Expectation:
-    """What an interpreter claims to be: its features, and its version when known."""
+    """What an interpreter claims to be: its features, and its version and build profile when
+    known (a cell's; an interpreter cpmatrix did not build claims no profile)."""
 
     features: frozenset[Feature]
     python: Version | None = None
-    profile: Profile = fx.DEFAULT_PROFILE
+    profile: Profile | None = None
     os: OS = "linux"
 
     @classmethod

@@ -7,12 +7,13 @@ written by hand.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from cpmatrix import matrixfile
-from cpmatrix.features import Version
+from cpmatrix.features import Profile, Version
 from cpmatrix.verify import evaluate
 from cpmatrix.verify.checks import (
     CAPACITY_MIN,
@@ -244,3 +245,43 @@ def test_one_core_skips_the_threads_check() -> None:
 
     check = threads_check({"skipped": "1 core: threads cannot run in parallel"}, True)
     assert check.status == "skip" and "1 core" in check.detail
+
+
+OPTIMIZED = CELL.format("default") + "-optimized"
+WITHOUT_PGO = OPTIMIZED + "-configure-missed-clang"
+"""The optimized build of 2026-12-02 whose CC was ``clang-19 --sysroot=/opt/sysroot``: configure
+named the compiler ``sysroot``, set no PGO flags, and the build was LTO only."""
+PGO_FLAG = "profile: PGO instrumentation flag (sysconfig PGO_PROF_GEN_FLAG)"
+PROFILE_SWITCHES = "profile: configure switches (CONFIG_ARGS)"
+LTO = "profile: -flto in compile and link flags"
+
+
+def profile_failures(name: str, profile: Profile | None) -> set[str]:
+    claim = replace(expectation("default", "3.13.5"), profile=profile)
+    return {check for check in failing(load(name), claim) if check.startswith("profile:")}
+
+
+def test_an_optimized_build_that_configure_gave_no_pgo_flags_fails_as_optimized() -> None:
+    assert profile_failures(WITHOUT_PGO, "optimized") == {PGO_FLAG}
+
+
+@pytest.mark.parametrize(
+    ("name", "profile", "wanted"),
+    [
+        (OPTIMIZED, "optimized", set()),
+        (OPTIMIZED, "release", {PROFILE_SWITCHES, LTO}),
+        (CELL.format("default"), "release", set()),
+        (CELL.format("default"), "optimized", {PROFILE_SWITCHES, LTO}),
+        (CELL.format("default"), "debug", {PROFILE_SWITCHES}),
+    ],
+)
+def test_a_recorded_build_proves_its_profile_and_no_other(
+    name: str, profile: Profile, wanted: set[str]
+) -> None:
+    assert profile_failures(name, profile) == wanted
+
+
+@pytest.mark.parametrize("name", [*DEBIAN, OPTIMIZED])
+def test_an_interpreter_that_claims_no_profile_is_not_judged_on_one(name: str) -> None:
+    checks = evaluate(load(name), replace(expectation("default"), profile=None))
+    assert not [c for c in checks if c.group == "profile"]

@@ -27,6 +27,7 @@ def test_every_proof_is_something_the_probe_records() -> None:
             config = proofs.config_proof(feature, version)
             assert config is None or config.variable in probe.CONFIG_VARS
     assert {name for name, _ in proofs.JIT_PROOFS[Feature.JIT].defines} <= set(proofs.JIT_DEFINES)
+    assert probe.BUILD_FLAG_VARS == proofs.OPTIMIZATION_VARIABLES
 
 
 def test_the_runtime_toggles_cover_every_proof_switch() -> None:

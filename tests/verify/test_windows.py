@@ -6,6 +6,7 @@ code on every platform)."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from cpmatrix import layout, matrixfile, verify
 from cpmatrix.builders import windows
-from cpmatrix.features import Version
+from cpmatrix.features import Profile, Version
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
 from cpmatrix.verify import evaluate, probe
@@ -41,8 +42,10 @@ PCBUILD_OUTPUT = (
 """What ``PCbuild\\amd64`` holds after ``build.bat -p x64`` (names as PCbuild spells them)."""
 
 
-def windows_cell(variant: str, python: str = "3.14") -> Cell:
-    return matrixfile.load().cell(python=python, variant=variant, platform="windows-x64")
+def windows_cell(variant: str, python: str = "3.14", profile: Profile = "release") -> Cell:
+    return matrixfile.load().cell(
+        python=python, variant=variant, platform="windows-x64", profile=profile
+    )
 
 
 def test_the_interpreter_in_a_windows_install_is_at_its_root() -> None:
@@ -155,3 +158,14 @@ def test_without_a_build_record_a_windows_claim_has_no_build_string_to_stand_on(
     observation.facts["recorded"] = {}
     names = {c.name for c in evaluate(observation, claim("jit-off")) if c.status == "fail"}
     assert "jit-off: build.bat --experimental-jit-off (build record)" in names
+
+
+@pytest.mark.parametrize("profile", ["release", "optimized"])
+def test_a_windows_build_proves_its_profile_by_the_recorded_pgo_switch(profile: Profile) -> None:
+    cell = windows_cell("jit-off", profile=profile)
+    observation = as_windows(DEBIAN[0], cell)
+    name = "profile: build.bat --pgo (build record)"
+    for claimed in ("release", "optimized"):
+        expect = replace(claim("jit-off"), profile=claimed)
+        (check,) = [c for c in evaluate(observation, expect) if c.name == name]
+        assert check.status == ("pass" if claimed == profile else "fail")
