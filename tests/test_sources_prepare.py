@@ -23,6 +23,7 @@ from sourcekit import (
 
 from cpmatrix import console
 from cpmatrix.errors import SourceError
+from cpmatrix.signals import sigint_default_in_children
 from cpmatrix.sources import SourceCache, prepare
 from cpmatrix.sources.download import DownloadPolicy
 
@@ -64,13 +65,14 @@ def child(tmp_path: Path, url: str, data: bytes, cache: Path) -> subprocess.Pope
         data=str(reference),
         cache=str(cache),
     )
-    return subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=PROJECT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with sigint_default_in_children():  # Ctrl-C reaches it however pytest was started
+        return subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
 
 def test_two_processes_preparing_at_once_share_one_download_and_one_tree(tmp_path: Path) -> None:
@@ -151,9 +153,10 @@ def test_ctrl_c_during_extraction_leaves_no_tree(tmp_path: Path, cpython_source:
         f"from pathlib import Path; prepare(matrixfile.load().python('3.13'), source={str(real)!r},"
         f" cache=SourceCache(Path({str(cache)!r})))"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=PROJECT, stderr=subprocess.PIPE, text=True
-    )
+    with sigint_default_in_children():
+        process = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=PROJECT, stderr=subprocess.PIPE, text=True
+        )
     extracting = lambda: any((cache / "tmp").glob("tree-*/x/Python-3.13.5/Lib"))  # noqa: E731
     interrupt_when(process, extracting)
     assert list((cache / "tmp").iterdir()) == []

@@ -23,6 +23,7 @@ from cpmatrix.containers import Container, ContainerSpec, Mount, leftover_contai
 from cpmatrix.errors import EnvironmentProblem
 from cpmatrix.layout import PROJECT_ROOT, CellPaths
 from cpmatrix.matrix import Cell
+from cpmatrix.signals import sigint_default_in_children
 from cpmatrix.sources import SourceTree
 
 pytestmark = pytest.mark.docker
@@ -171,14 +172,15 @@ def test_ctrl_c_removes_the_container_and_marks_the_cell(
 ) -> None:
     env = {**os.environ, "CPMATRIX_BUILD_DIR": str(tmp_path)}
     command = [sys.executable, "-m", "invoke", "build", "--python=3.13", "--no-verify", "--force"]
-    process = subprocess.Popen(
-        command,
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with sigint_default_in_children():  # Ctrl-C reaches it however pytest was started
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     paths = CellPaths.of("cpython-3.13.5-default-linux-x86_64", tmp_path)
     deadline = time.monotonic() + 300
     while "### cpmatrix: configure" not in (paths.log.read_text() if paths.log.exists() else ""):
