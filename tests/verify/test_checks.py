@@ -1,7 +1,8 @@
 """Fast tests of the checks, judged on observations recorded from real interpreters.
 
 tests/data/probes/*.json are written by scripts/record_probes.py from Debian unstable's
-python3.14 / python3.15 and the real 3.13.5 default, freethreaded and jit builds; none is
+python3.14 / python3.15 and the real 3.13.5 builds (default, freethreaded, the three JIT modes,
+the PGO+LTO build and the earlier optimized build that configure left without PGO); none is
 written by hand.
 """
 
