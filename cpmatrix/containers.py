@@ -43,6 +43,10 @@ class Mount:
     read_only: bool = True
 
 
+NO_NETWORK = "no network"
+"""How reports say a container ran with ``network_mode="none"``."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContainerSpec:
     """What a container looks like: image, mounts, network, user, capabilities, environment."""
@@ -55,6 +59,10 @@ class ContainerSpec:
     environment: Mapping[str, str] = field(default_factory=dict)
     workdir: str | None = None
     name_hint: str = "cpmatrix"
+
+    @property
+    def network_words(self) -> str:
+        return "with network" if self.network else NO_NETWORK
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -238,7 +238,7 @@ def test_pyperformance_on_the_published_313_default_and_freethreaded_archives(
     outputs = run(replace(planned, out_dir=tmp_path / "bench"))
     report = json.loads(outputs.json.read_text())
     default, freethreaded = report["columns"]
-    assert default["runs_in"].endswith("unpacked in bare Debian trixie")
+    assert default["runs_in"].endswith("unpacked in bare Debian trixie, no network")
     assert freethreaded["interpreter_facts"]["abiflags"] == "t"
     assert default["pyperformance"]["excluded"] == {}
     for reason in freethreaded["pyperformance"]["excluded"].values():

@@ -55,9 +55,11 @@ def made(tmp_path: Path) -> tuple[Path, tuple[ColumnResult, ...]]:
 def test_markdown_states_machine_columns_noise_and_tables(
     made: tuple[Path, tuple[ColumnResult, ...]],
 ) -> None:
-    out, _ = made
+    out, results = made
     text = (out / "report.md").read_text()
     facts = machine()
+    # every container a column runs in has network_mode="none", and the report says so
+    assert f"| 3.14.10 | {results[0].column.where}, no network |" in text
     assert f"{facts['cores']} cores" in text and str(facts["cpu"]) in text
     assert "GiB memory" in text and facts["kernel"] in text
     assert NOISE_NOTE in text

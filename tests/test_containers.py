@@ -42,6 +42,10 @@ def test_no_engine_is_an_environment_problem_naming_native(
     assert "--builder=native" in caught.value.hint
 
 
+def test_reports_name_a_container_with_network_as_such() -> None:
+    assert ContainerSpec(image="x", network=True).network_words == "with network"
+
+
 @pytest.fixture(scope="module")
 def base_tag(docker_engine: None) -> str:
     return image.base_image("trixie").tag
@@ -59,6 +63,7 @@ def test_settings_read_back_from_the_engine(base_tag: str, tmp_path: Path) -> No
         workdir="/tmp",
         name_hint="cpmatrix-test",
     )
+    assert spec.network_words == "no network"
     with Container(spec) as box:
         state = box.inspect()
         assert state["HostConfig"]["NetworkMode"] == "none"

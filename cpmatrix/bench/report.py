@@ -25,6 +25,7 @@ from cpmatrix.bench.columns import Artifact, DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
 from cpmatrix.bench.suites import Settings
+from cpmatrix.containers import NO_NETWORK
 from cpmatrix.fileio import write_text_atomic
 
 SCHEMA = 1
@@ -122,9 +123,9 @@ def scaling_causes(
 
 def runs_in(result: ColumnResult) -> str:
     """Debian images by their packages, artifacts by the bare image they were unpacked in;
-    other places as the runner named them."""
+    other places as the runner named them (containers always without network)."""
     if isinstance(result.column.image, DebianImage | Artifact):
-        return result.column.where
+        return f"{result.column.where}, {NO_NETWORK}"
     return result.runs_in
 
 

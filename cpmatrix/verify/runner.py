@@ -258,7 +258,7 @@ class ContainerPlace:
 
     def __init__(self, box: Container, image: str) -> None:
         self.box = box
-        self.label = f"container of {image}"
+        self.label = f"container of {image}, {box.spec.network_words}"
         self.scratch = f"{SCRATCH_IN_CONTAINER}-{uuid.uuid4().hex[:8]}"
         box.run(["mkdir", "-p", self.scratch], timeout=60)
 
