@@ -66,8 +66,8 @@ def test_free_threaded_3135_scales_the_private_loop_and_names_each_cause(
 
     on_free = found[free.name]
     assert on_free["workers"] >= 2
-    capacity = on_free["processes_speedup"]
-    if capacity is None or not causes.scales(capacity, on_free["workers"]):
+    parallel = (on_free["processes_speedup"], on_free["workload_speedups"].get("private"))
+    if not any(x is not None and causes.scales(x, on_free["workers"]) for x in parallel):
         pytest.skip(f"the machine is too busy to show parallelism ({ATTEMPTS} tries): {on_free}")
     verdicts = {name: c["verdict"] for name, c in on_free["causes"].items()}
     assert verdicts == {
