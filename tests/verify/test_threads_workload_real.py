@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cpmatrix import layout
+from cpmatrix.bench.places import PROGRAMS
 from cpmatrix.verify import behaviour
 from cpmatrix.verify.checks import CAPACITY_MIN, threads_check
 from cpmatrix.verify.runner import Place, local_target, open_place
@@ -30,21 +31,18 @@ built-in compile() made the code object."""
 IMPORTED = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
-import behaviour
+import behaviour, cpmatrix_bench_work
 work = __import__(sys.argv[2])._work if sys.argv[2] != "-" else behaviour._work
-immortal = {
-    repr(c): sys.getrefcount(c) >= 2**29
-    for c in work.__code__.co_consts
-    if type(c) is int and not -5 <= c <= 256
-}
 found = behaviour.threads(2) if sys.argv[3] == "time" else {}
-print(json.dumps({**found, "immortal": immortal}))
+print(json.dumps({**found, "immortal": cpmatrix_bench_work.counted_objects(work)}))
 """
 """Imports behaviour.py (and optionally a replacement workload) from source: -B and a scratch
 directory without __pycache__ mean importlib compiles each with built-in compile(). Reports
-whether each large int constant the workload reads per iteration is immortal (3.13 has no
-``sys._is_immortal``: an immortal object reports a count of at least 2**29), and times
-``behaviour.threads`` when asked."""
+whether each large int constant the workload reads per iteration is immortal (the scaling
+bench's ``counted_objects``), and times ``behaviour.threads`` when asked."""
+
+
+BENCH_WORK = PROGRAMS / "cpmatrix_bench_work.py"
 
 
 def last_json(output: str) -> dict[str, Any]:
@@ -58,6 +56,7 @@ def threads_in(place: Place, interpreter: str, how: str) -> dict[str, Any]:
         argv = [interpreter, "-I", script, "threads", "2"]
     else:
         place.put("former.py", FORMER_WORK.encode())
+        place.put(BENCH_WORK.name, BENCH_WORK.read_bytes())
         driver = place.put("imported.py", IMPORTED.encode())
         former = how == "former, imported"
         module, timed = ("former", "-") if former else ("-", "time")
@@ -81,7 +80,7 @@ def test_the_threads_workload_scales_in_main_and_imported_and_reads_no_counted_c
             how: threads_in(place, str(exe), how)
             for how in ("__main__", "imported", "former, imported")
         }
-    assert found["former, imported"]["immortal"] == {"1000003": False}
+    assert found["former, imported"]["immortal"] == {"constant 1000003": False}
     assert found["imported"]["immortal"] == {}
     timed = {how: found[how] for how in ("__main__", "imported")}
     if any(f["capacity"] < CAPACITY_MIN for f in timed.values()):
