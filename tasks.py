@@ -267,7 +267,7 @@ def package(
     refused = 0
     for cell, paths in chosen:
         try:
-            print(pipeline.publish(cell, paths).archive)
+            print(pipeline.publish(cell, paths).artifact.archive)
         except CpmatrixError as error:
             if not all:
                 raise
@@ -443,7 +443,7 @@ VERIFY_HELP = {
     "artifact": "verify a published archive (dist/<cell-id>.tar.gz, its manifest beside it) "
     "unpacked in bare consumer images: --image, else every image matrix.yaml names for its "
     "platform",
-    "no_behaviour": "skip the behaviour checks (threads, remote_exec, venv, relocation)",
+    "no_behaviour": "skip the behaviour checks (threads witness, remote_exec, venv, relocation)",
     "verbose": "show detail lines",
 }
 

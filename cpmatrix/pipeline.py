@@ -54,6 +54,24 @@ class Options:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ProofTime:
+    """How long one verification of a cell took, and where it ran."""
+
+    place: str
+    seconds: float
+
+    def words(self) -> str:
+        return f"{self.place} {console.elapsed(self.seconds)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Published:
+    artifact: artifacts.Artifact
+    proofs: tuple[ProofTime, ...]
+    """One per bare consumer the archive was proven on."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CellOutcome:
     cell: Cell
     status: Status
@@ -63,6 +81,8 @@ class CellOutcome:
     reason: str = ""
     exit_code: int = 0
     paths: CellPaths | None = None
+    proofs: tuple[ProofTime, ...] = ()
+    """The builder image's verification, then each consumer's, in the order they ran."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,12 +285,15 @@ def run_cell(
                 builder.build(request)
                 console.info(f"{cell.id}: built in {console.elapsed(watch.seconds)}")
             status = Status.BUILT
-        artifact = None
+        artifact: Path | None = None
+        proofs: tuple[ProofTime, ...] = ()
         if options.verify:
             from cpmatrix import verify
 
-            verify.verify_built_cell(cell, paths)
-            artifact = publish(cell, paths, key=key).archive
+            verified = verify.verify_built_cell(cell, paths)
+            published = publish(cell, paths, key=key)
+            artifact = published.artifact.archive
+            proofs = (ProofTime(place="builder", seconds=verified.seconds), *published.proofs)
     except CpmatrixError as error:
         console.error(f"{cell.id}: {error.render()}")
         return CellOutcome(
@@ -291,6 +314,7 @@ def run_cell(
         log=paths.log,
         artifact=artifact,
         paths=paths,
+        proofs=proofs,
     )
 
 
@@ -300,7 +324,7 @@ def publish(
     *,
     key: artifacts.ContentKey | None = None,
     dist: Path | None = None,
-) -> artifacts.Artifact:
+) -> Published:
     """Stage the cell's archives, prove the archive in every bare consumer image of its
     platform, then publish it into dist/. A cell that fails anywhere is not published."""
     from cpmatrix.artifacts.manifest import interpreter_path
@@ -329,8 +353,12 @@ def publish(
             f"{cell.id} does not work where it is used ({details}); it is not published",
             hint=f"the reports are in {paths.dir / consumers.REPORT_DIR}",
         )
-    proofs = [r.record() for r in results]
-    return artifacts.package(cell, paths, key=key, dist=dist, staged=staged, proven_on=proofs)
+    proven_on = [r.record() for r in results]
+    artifact = artifacts.package(
+        cell, paths, key=key, dist=dist, staged=staged, proven_on=proven_on
+    )
+    times = (ProofTime(place=r.consumer.name, seconds=r.report.seconds) for r in results)
+    return Published(artifact=artifact, proofs=tuple(times))
 
 
 def exit_code(outcomes: Sequence[CellOutcome]) -> int:
@@ -341,7 +369,7 @@ def exit_code(outcomes: Sequence[CellOutcome]) -> int:
     return codes[0] if codes else 0
 
 
-SUMMARY_HEADERS = ("cell", "result", "duration", "artifact or log")
+SUMMARY_HEADERS = ("cell", "result", "duration", "proofs", "artifact or log")
 
 
 def summary_rows(outcomes: Sequence[CellOutcome]) -> list[list[str]]:
@@ -351,7 +379,8 @@ def summary_rows(outcomes: Sequence[CellOutcome]) -> list[list[str]]:
         if outcome.artifact is None and outcome.exit_code == 0 and outcome.paths is not None:
             where = outcome.paths.install
         result = str(outcome.status) + (f": {outcome.reason}" if outcome.reason else "")
-        rows.append([outcome.cell.id, result, console.elapsed(outcome.seconds), str(where)])
+        proofs = ", ".join(proof.words() for proof in outcome.proofs) or "-"
+        rows.append([outcome.cell.id, result, console.elapsed(outcome.seconds), proofs, str(where)])
     return rows
 
 

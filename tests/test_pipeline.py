@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,13 +67,18 @@ def test_exit_code_is_reduced_from_outcomes(model: Matrix) -> None:
 
 
 def test_summary_rows(model: Matrix) -> None:
-    rows = pipeline.summary_rows(
-        [outcome(model, "default", Status.BUILT), outcome(model, "jit", Status.FAILED, 5)]
+    proven = replace(
+        outcome(model, "default", Status.BUILT),
+        proofs=(
+            pipeline.ProofTime(place="builder", seconds=52.4),
+            pipeline.ProofTime(place="bullseye", seconds=61.0),
+        ),
     )
+    rows = pipeline.summary_rows([proven, outcome(model, "jit", Status.FAILED, 5)])
     assert rows == [
-        ["cpython-3.13.5-default-linux-x86_64", "built", "1m01s",
+        ["cpython-3.13.5-default-linux-x86_64", "built", "1m01s", "builder 52.4s, bullseye 1m01s",
          "/b/cpython-3.13.5-default-linux-x86_64/install"],
-        ["cpython-3.13.5-jit-linux-x86_64", "failed: r", "1m01s",
+        ["cpython-3.13.5-jit-linux-x86_64", "failed: r", "1m01s", "-",
          "/b/cpython-3.13.5-jit-linux-x86_64/build.log"],
     ]  # fmt: skip
 
