@@ -6,7 +6,7 @@
     python scripts/record_probes.py --interpreter NAME=PATH   # any other interpreter, as NAME
 
 Nothing in tests/data/probes is written by hand: every file is one real interpreter's answers,
-stamped with the digest of the probe that gave them (``probe_sha256``).
+stamped with the digest of each probe script that gave them (``probe_scripts``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from cpmatrix.builders.image import debian_image_with  # noqa: E402
 from cpmatrix.features import debian  # noqa: E402
 from cpmatrix.fileio import write_text_atomic  # noqa: E402
 from cpmatrix.verify import observe_target  # noqa: E402
-from cpmatrix.verify.observe import probe_digest  # noqa: E402
+from cpmatrix.verify.observe import probe_digests  # noqa: E402
 from cpmatrix.verify.runner import Target, local_target  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "probes"
@@ -83,7 +83,7 @@ def main() -> int:
             continue
         observation = observe_target(target)
         path = OUT / f"{name}.json"
-        stamped = {"probe_sha256": probe_digest(), **observation.to_json()}
+        stamped = {"probe_scripts": probe_digests(), **observation.to_json()}
         write_text_atomic(path, json.dumps(stamped, indent=1, sort_keys=True) + "\n")
         console.info(f"recorded {path.relative_to(ROOT)}")
     return 0

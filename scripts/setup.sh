@@ -17,6 +17,7 @@ command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 command -v patchelf >/dev/null 2>&1 || need_apt+=(patchelf)
 command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+command -v strace >/dev/null 2>&1 || need_apt+=(strace)  # counts a build's sched_yield calls
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]} from the system's apt sources"
   as_root apt-get update -qq

@@ -1,6 +1,7 @@
 """Behaviour sections of the probe, run INSIDE the interpreter under test (stdlib only).
 
-    python -I behaviour.py threads 2          # CPU-bound threads vs serial vs processes
+    python -I behaviour.py threads 2          # the free-threading witness, then speed
+    python -I behaviour.py witness            # the free-threading witness alone, once
     python -I behaviour.py remote             # sys.remote_exec into child processes (3.14+)
     python -I behaviour.py venv DIR           # venv + ensurepip + pip installs a local wheel
     python -I behaviour.py interpreters       # InterpreterPoolExecutor (3.14+)
@@ -101,26 +102,154 @@ def _processes(workers: int, size: int, together: bool) -> None:
             subprocess.run(argv, check=True)
 
 
-CAPACITY_MIN = 1.4
-"""Below this process speed-up the machine is too busy to show parallelism; measure again."""
-PARALLEL_MIN = 1.5
-"""CPU seconds per wall second of the threaded phase that only parallel threads reach."""
+SWITCH_INTERVAL = 1000.0
+"""Seconds a thread waiting for a GIL lets the holder run before it asks for the GIL
+(``sys.setswitchinterval``). Far beyond every deadline of the witness, so that a build with a
+GIL never hands it over while the witness's threads spin in pure Python. CPython stores it in
+microseconds in an ``unsigned long``: 1e9 fits the 32 bits of Windows, and the timed wait it
+becomes (ms on Windows, a timespec on POSIX) holds it too."""
+WITNESS_ROUNDS = 100
+"""Handshake rounds; each needs both threads to run Python bytecode within it."""
+STALL_CPU_SECONDS = 4.0
+"""CPU seconds one thread spins, on its own clock, while the other, started and waiting for
+nothing but a CPU, executes no bytecode: only a lock held across all of it (a GIL) does that.
+A scheduler gives a runnable thread its turn within a few slices of its sibling's CPU time,
+whatever the load, since load slows both clocks alike: the longest such wait measured on the
+free-threaded 3.13.5 was 0.12 CPU s (20 runs at load 12 on 2 cores) and 57 ms with both threads
+pinned to one CPU of a saturated machine (Windows quanta are 20-120 ms)."""
+WITNESS_DEADLINE = 60.0
+"""Wall seconds one attempt may take before it is "too slow here" (a process given under 7 % of
+a CPU); far below SWITCH_INTERVAL."""
+WITNESS_ATTEMPTS = 3
 
 
-def threads(workers: int, attempts: int = 4) -> dict[str, Any]:
-    """Thread speed-up and machine capacity; re-measured while the machine is too busy."""
-    found: dict[str, Any] = {}
-    for attempt in range(1, attempts + 1):
-        found = _measure_threads(workers)
-        found["attempts"] = attempt
-        if found["capacity"] >= CAPACITY_MIN or found["parallelism"] >= PARALLEL_MIN:
+def witness(
+    rounds: int = WITNESS_ROUNDS,
+    stall: float = STALL_CPU_SECONDS,
+    deadline: float = WITNESS_DEADLINE,
+) -> dict[str, Any]:
+    """Two threads complete a handshake that needs both to execute Python bytecode in the same
+    stretch of time, with the GIL's switch interval raised beyond the deadline.
+
+    A leader writes token k and spins until the follower echoes k; the follower spins until it
+    sees k, then echoes it. Under a GIL the thread holding it spins and the other never runs a
+    bytecode (nothing in the loop releases the GIL: no I/O, no lock, no import; the eval breaker
+    asks for a switch only after the switch interval): the spinner records ``serialized`` once
+    it has spent ``stall`` CPU seconds of its own while the other made no step. Without a GIL
+    both threads run (on one CPU too, interleaved by the OS) and the rounds complete: a witness
+    a GIL build cannot produce at any speed. ``too-slow`` when the deadline passed first."""
+    import threading
+
+    token, echo, stop = [0], [0], [False]
+    steps: tuple[list[int], list[int]] = ([0], [0])
+    longest: list[float] = [0.0, 0.0]
+    ends: list[tuple[str, int]] = [("never ended", 0), ("never ended", 0)]
+    barrier = threading.Barrier(2)
+    end = time.monotonic() + deadline
+
+    def spin(me: int, box: list[int], k: int) -> str:
+        mine, other = steps[me], steps[1 - me]
+        seen, since = other[0], time.thread_time()
+        while box[0] != k:
+            mine[0] += 1
+            now = time.thread_time()
+            if other[0] != seen:
+                seen, since = other[0], now
+            elif now - since >= stall:
+                longest[me] = max(longest[me], now - since)
+                return "serialized"
+            longest[me] = max(longest[me], now - since)
+            if stop[0]:
+                return "stopped"
+            if time.monotonic() > end:
+                return "too-slow"
+        return ""
+
+    def run(me: int) -> None:
+        try:
+            play(me)
+        except BaseException as error:
+            ends[me], stop[0] = (f"error: {type(error).__name__}: {error}", 0), True
+
+    def play(me: int) -> None:
+        barrier.wait(timeout=deadline)
+        for k in range(1, rounds + 1):
+            if me == 0:
+                token[0] = k
+            why = spin(me, echo if me == 0 else token, k)
+            if why:
+                ends[me], stop[0] = (why, k - 1), True
+                return
+            if me == 1:
+                echo[0] = k
+        ends[me] = ("", rounds)
+
+    return _run_witness(run, rounds, deadline, steps, longest, ends)
+
+
+def _run_witness(
+    run: Callable[[int], None],
+    rounds: int,
+    deadline: float,
+    steps: tuple[list[int], list[int]],
+    longest: list[float],
+    ends: list[tuple[str, int]],
+) -> dict[str, Any]:
+    import threading
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        pool = [threading.Thread(target=run, args=(me,), daemon=True) for me in (0, 1)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join(deadline + 30)
+    finally:
+        sys.setswitchinterval(before)
+    if any(thread.is_alive() for thread in pool):
+        return {"error": f"the witness threads did not end within {deadline + 30:g} s"}
+    return {
+        "outcome": _outcome(ends, rounds),
+        "rounds": rounds,
+        "completed": min(done for _, done in ends),
+        "steps": [steps[0][0], steps[1][0]],
+        "longest_wait_cpu": [round(value, 4) for value in longest],
+        "seconds": round(time.perf_counter() - started, 4),
+        "cpu_seconds": round(time.process_time() - cpu, 4),
+        "gil_enabled": _invoke(sys, "_is_gil_enabled"),
+    }
+
+
+def _outcome(ends: list[tuple[str, int]], rounds: int) -> str:
+    """``parallel`` only when both threads played every round; a thread that crashed or never
+    ended is named, never read as either verdict."""
+    whys = [why for why, _ in ends]
+    if all(why == "" and done == rounds for why, done in ends):
+        return "parallel"
+    for verdict in ("serialized", "too-slow"):
+        if verdict in whys:
+            return verdict
+    return "; ".join(why for why in whys if why and why != "stopped") or "no round played"
+
+
+def threads(workers: int) -> dict[str, Any]:
+    """The free-threading witness (the verdict; measured again while too slow), then the speed
+    of CPU-bound threads against serial and processes (information only; needs 2 cores)."""
+    attempts: list[dict[str, Any]] = []
+    while len(attempts) < WITNESS_ATTEMPTS:
+        attempts.append(witness())
+        if attempts[-1].get("outcome") != "too-slow":
             break
-    return found
+    speed = _measure_threads(workers) if _cores() >= 2 else {"skipped": "1 core"}
+    return {"witness": attempts[-1], "attempts": attempts, "speed": speed}
 
 
 def _measure_threads(workers: int, rounds: int = 3) -> dict[str, Any]:
     """Best-of-``rounds`` serial and threaded times for the same CPU-bound work, and the same
-    work in processes: how much parallelism the machine offers right now (its capacity)."""
+    work in processes (how much parallelism the machine offered right then). Information for
+    the report: load changes every figure here, so no verdict reads them."""
     import threading
 
     size = 20_000
@@ -152,35 +281,58 @@ def _measure_threads(workers: int, rounds: int = 3) -> dict[str, Any]:
         "workers": workers,
         "cores": _cores(),
         "unit_size": size,
-        "serial_seconds": times["serial"],
-        "parallel_seconds": times["threads"],
-        "process_seconds": {"serial": times["proc_serial"], "parallel": times["procs"]},
         "speedup": best["serial"] / best["threads"],
         "capacity": best["proc_serial"] / best["procs"],
-        "cpu_per_wall": cpu_per_wall,
         "parallelism": max(cpu_per_wall),
-        "gil_enabled": _invoke(sys, "_is_gil_enabled"),
     }
 
 
 CHILD = """
 import os, sys, time
 print("ready", flush=True)
-deadline = time.monotonic() + 20
-while time.monotonic() < deadline and not os.path.exists(sys.argv[1]):
+turns = 0
+while not os.path.exists(sys.argv[1]):
+    if os.path.exists(sys.argv[2]):
+        turns += 1
+        print(turns, flush=True)
     time.sleep(0.01)
 """
+"""Loops until the marker exists (the parent kills it otherwise); once the parent has made the
+``sent`` file (after ``sys.remote_exec`` returned) it prints each turn: every turn passes the
+eval breaker, where a pending remote script runs."""
+REMOTE_TURNS = 200
+"""Turns of the child's loop after ``sys.remote_exec`` returned without the script running
+that prove it never will (it runs at the first): a count of the child's own progress, the same
+on a quiet or a saturated machine."""
+REMOTE_WALL_LIMIT = 90.0
+"""Wall seconds after which a child that made fewer turns is "too slow here", not a verdict."""
+
+
+def _turns_until_ran(child: subprocess.Popen[str], marker: Path) -> str:
+    assert child.stdout is not None
+    deadline = time.monotonic() + REMOTE_WALL_LIMIT
+    for line in child.stdout:
+        if marker.exists():
+            return "ran"
+        if line.strip().isdigit() and int(line) >= REMOTE_TURNS:
+            return f"accepted but the script never ran ({REMOTE_TURNS} turns of the child)"
+        if time.monotonic() > deadline:
+            return f"{_too_slow(REMOTE_WALL_LIMIT)}: the child made too few turns"
+    return "ran" if marker.exists() else f"the child exited {child.wait()} before the script ran"
 
 
 def _remote_exec_into(env: dict[str, str], scratch: str, label: str) -> Any:
     remote_exec = _attr(sys, "remote_exec")
     if remote_exec is None:
         return ABSENT
-    marker = Path(scratch) / f"{label}.ran"
+    marker, sent = Path(scratch) / f"{label}.ran", Path(scratch) / f"{label}.sent"
     script = Path(scratch) / f"{label}.py"
     script.write_text(f"open({str(marker)!r}, 'w').write('ran')\n", encoding="utf-8")
     child = subprocess.Popen(
-        [sys.executable, "-s", "-c", CHILD, str(marker)], env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-s", "-c", CHILD, str(marker), str(sent)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout is not None
@@ -189,10 +341,8 @@ def _remote_exec_into(env: dict[str, str], scratch: str, label: str) -> Any:
             remote_exec(child.pid, str(script))
         except BaseException as error:
             return f"{type(error).__name__}: {error}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not marker.exists():
-            time.sleep(0.02)
-        return "ran" if marker.exists() else "accepted but the script never ran"
+        sent.touch()
+        return _turns_until_ran(child, marker)
     finally:
         child.kill()
         child.wait()
@@ -239,9 +389,25 @@ def make_wheel(directory: str) -> str:
     return path
 
 
-def _step(argv: list[str], timeout: float = 300) -> dict[str, Any]:
+TOO_SLOW = "too slow here"
+"""The words of an outcome that a wall-clock limit, not the interpreter, decided."""
+
+
+def _too_slow(limit: float) -> str:
+    return f"{TOO_SLOW}: not done after {limit:g} s (load {_load()})"
+
+
+def _load() -> str:
+    getloadavg = getattr(os, "getloadavg", None)
+    return f"{getloadavg()[0]:.1f} on {_cores()} cores" if getloadavg else "unknown"
+
+
+def _step(argv: list[str], timeout: float = 240) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"ok": None, "tail": _too_slow(timeout)}
     tail = (done.stdout + done.stderr)[-600:]
     return {"ok": done.returncode == 0, "exit": done.returncode, "tail": tail}
 
@@ -257,8 +423,8 @@ def venv(directory: str) -> dict[str, Any]:
         pip = [python, "-m", "pip", "install", "--no-index", "--disable-pip-version-check", wheel]
         steps["pip_install"] = _step(pip)
         code = f"import {WHEEL_NAME}, sys; print({WHEEL_NAME}.VALUE, sys.prefix)"
-        run = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
-        steps["import"] = {"ok": run.stdout.startswith("42 "), "output": run.stdout.strip()}
+        run = _step([python, "-c", code], timeout=60)
+        steps["import"] = {**run, "ok": run["ok"] and run["tail"].startswith("42 ")}
     return steps
 
 
@@ -268,9 +434,13 @@ def interpreters() -> dict[str, Any]:
         return {"outcome": ABSENT}
     _interpreters = importlib.import_module("_interpreters")
     main_id = _interpreters.get_current()[0]
+    limit = 120
     with executor_type(max_workers=1) as pool:
-        worker = pool.submit(_interpreters.get_current).result(timeout=60)
-        total = pool.submit(sum, [1, 2, 3]).result(timeout=60)
+        try:
+            worker = pool.submit(_interpreters.get_current).result(timeout=limit)
+            total = pool.submit(sum, [1, 2, 3]).result(timeout=limit)
+        except TimeoutError:
+            return {"outcome": _too_slow(limit)}
     return {"outcome": "ran", "main_id": main_id, "worker_id": worker[0], "sum": total}
 
 
@@ -306,9 +476,13 @@ def relocate(directory: str) -> dict[str, Any]:
         source, moved, symlinks=True, ignore=shutil.ignore_patterns("test", "__pycache__")
     )
     copy = str(Path(moved) / os.path.relpath(executable, source))
-    done = subprocess.run(
-        [copy, "-I", "-c", RELOCATED, source], capture_output=True, text=True, timeout=120
-    )
+    limit = 120
+    try:
+        done = subprocess.run(
+            [copy, "-I", "-c", RELOCATED, source], capture_output=True, text=True, timeout=limit
+        )
+    except subprocess.TimeoutExpired:
+        return {"outcome": _too_slow(limit), "moved_to": moved, "from": source}
     result: dict[str, Any] = {"outcome": "ran" if done.returncode == 0 else "failed"}
     result.update({"moved_to": moved, "from": source, "exit": done.returncode})
     if done.returncode == 0:
@@ -323,6 +497,8 @@ def main(argv: list[str]) -> dict[str, Any]:
     match section:
         case "threads":
             return threads(int(args[0]) if args else 2)
+        case "witness":
+            return witness()
         case "remote":
             return remote()
         case "venv":

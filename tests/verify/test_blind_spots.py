@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cpmatrix import verify
-from cpmatrix.verify import evaluate, probe
+from cpmatrix.verify import evaluate, machineload, probe
 from cpmatrix.verify.observe import ENV_TOGGLES, PLAIN_RUN, SECTION_TIMEOUTS, Observation
 from cpmatrix.verify.report import Check
 from cpmatrix.verify.runner import Target, needed_glibc
@@ -141,13 +141,30 @@ def test_a_hung_interpreter_is_given_up_on_after_the_first_timeout_with_the_sect
 ) -> None:
     for name in SECTION_TIMEOUTS:
         monkeypatch.setitem(SECTION_TIMEOUTS, name, 1)
+    monkeypatch.setattr(machineload, "saturated", lambda: False)
     hung = fake_interpreter(tmp_path, "exec sleep 600")
     report = verify.run(Target(interpreter=str(hung)), expectation("jit"), tiers=("smoke",))
     runs = report.observation["runs"]
     assert [run["section"] for run in runs] == ["facts"]
-    assert runs[0]["timed_out"]
+    assert runs[0]["timed_out"] and "cores" in runs[0]["load"]
     assert report.failed and all("facts" in c.observed for c in report.failed)
     assert "stdlib tests (smoke)" in {c.name for c in report.failed}
+
+
+def test_on_a_saturated_machine_a_timed_out_section_is_measured_again_with_twice_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow machine gets a second chance before a timeout becomes a hang; the second timeout
+    still is one, and the failure names the limit and the load it met."""
+    for name in SECTION_TIMEOUTS:
+        monkeypatch.setitem(SECTION_TIMEOUTS, name, 1)
+    monkeypatch.setattr(machineload, "saturated", lambda: True)
+    hung = fake_interpreter(tmp_path, "exec sleep 600")
+    report = verify.run(Target(interpreter=str(hung)), expectation("jit"), tiers=())
+    runs = report.observation["runs"]
+    assert [run["section"] for run in runs] == ["facts", "facts"]
+    assert all(run["timed_out"] for run in runs)
+    assert any("timed out after 2s" in c.observed and "load" in c.observed for c in report.failed)
 
 
 # -- item 8: an unexpected exception is that cell's failure, not a traceback ----------------

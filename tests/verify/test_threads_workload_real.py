@@ -1,9 +1,9 @@
-"""The verifier's threads workload on a real free-threaded 3.13.5: it scales whether it runs in
-``__main__`` (as the probe runs it) or imported from a module that importlib compiles from
-source. The workload it replaced (a ``% 1_000_003`` literal) reads a counted constant when
-imported so, the cause of its 0.79-0.86x; whether that costs speed depends on the machine's
-cache topology (a CI run measured it scaling), so its speed is the scaling bench's business
-(workload ``constant-compiled``) and this test proves the cause, which does not vary."""
+"""The workload behind the threads speed the report shows (information beside the witness):
+on a real free-threaded 3.13.5 it reads no counted constant whether it runs in ``__main__`` (as
+the probe runs it) or imported from a module that importlib compiles from source. The workload
+it replaced (a ``% 1_000_003`` literal) reads a counted constant when imported so, the cause of
+its 0.79-0.86x; how much that costs depends on the machine, so its speed is the scaling bench's
+business (workload ``constant-compiled``) and this test proves the cause, which does not vary."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import pytest
 from cpmatrix import layout
 from cpmatrix.bench.places import PROGRAMS
 from cpmatrix.verify import behaviour
-from cpmatrix.verify.checks import CAPACITY_MIN, threads_check
 from cpmatrix.verify.runner import Place, local_target, open_place
 
 FORMER_WORK = """
@@ -68,7 +67,7 @@ def threads_in(place: Place, interpreter: str, how: str) -> dict[str, Any]:
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_the_threads_workload_scales_in_main_and_imported_and_reads_no_counted_constant(
+def test_the_threads_workload_reads_no_counted_constant_and_the_witness_holds_imported(
     freethreaded_cell: Any,
 ) -> None:
     cell, paths = freethreaded_cell.cell, freethreaded_cell.paths
@@ -82,9 +81,5 @@ def test_the_threads_workload_scales_in_main_and_imported_and_reads_no_counted_c
         }
     assert found["former, imported"]["immortal"] == {"constant 1000003": False}
     assert found["imported"]["immortal"] == {}
-    timed = {how: found[how] for how in ("__main__", "imported")}
-    if any(f["capacity"] < CAPACITY_MIN for f in timed.values()):
-        pytest.skip(f"the machine is too busy to show parallelism: {timed}")
-    for how, measured in timed.items():
-        check = threads_check(measured, True)
-        assert check.status == "pass", (how, check)
+    for how in ("__main__", "imported"):
+        assert found[how]["witness"]["outcome"] == "parallel", (how, found[how])
