@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cpmatrix import features as fx
+from cpmatrix import names
+from cpmatrix.errors import ConfigError
 from cpmatrix.features import OS, Feature, Profile, Version
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +50,8 @@ class CellPaths:
 
     @property
     def dir(self) -> Path:
-        return self.root / self.cell_id
+        """``root/<cell-id>``, refused unless the id is one plain path component."""
+        return names.join(self.root, self.cell_id, what="cell id", error=ConfigError)
 
     @property
     def install(self) -> Path:
