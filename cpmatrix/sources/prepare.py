@@ -4,7 +4,6 @@ then one shared read-only tree per (tarball sha256, patch set)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import stat
@@ -13,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import assert_never
 
-from cpmatrix import console, treedigest
+from cpmatrix import console, jsonfile, treedigest
 from cpmatrix.errors import SourceError
 from cpmatrix.fileio import sha256_of, write_json_atomic
 from cpmatrix.matrix import PythonRelease
@@ -237,11 +236,9 @@ def tree_damage(tree: Path) -> str | None:
     if not tree.is_dir():
         return "not extracted yet"
     try:
-        listed = json.loads(listing_path(tree).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "no listing of what it held"
-    if not isinstance(listed, dict):
-        return "its listing is not an object"
+        listed = jsonfile.read(listing_path(tree), what="tree listing", error=SourceError)
+    except SourceError:
+        return "no readable listing of what it held"
     found = treedigest.changes(tree, listed, limit=3)
     return ", ".join(found) if found else None
 

@@ -25,8 +25,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
-from cpmatrix import layout, locks
+from cpmatrix import jsonfile, layout, locks
 from cpmatrix.errors import SourceError
 from cpmatrix.fileio import sha256_of
 from cpmatrix.sources.model import ProviderFailed, ProviderName, Tarball
@@ -156,11 +157,7 @@ def cached_tarball(
     ``reused``: served from the cache rather than just fetched; the record says both.
     """
     slot = cache.slot(sha256)
-    try:
-        recorded = json.loads((slot / "origin.json").read_text(encoding="utf-8"))
-        origin, provider = str(recorded["origin"]), recorded["provider"]
-    except (OSError, ValueError, KeyError):
-        origin, provider = "unknown (no origin.json)", "cache"
+    origin, provider = _recorded_origin(slot)
     if reused:
         origin, provider = f"first fetched by {provider} from {origin}", "cache"
     asc, key = slot / f"{name}.asc", slot / "signing-key.asc"
@@ -173,6 +170,19 @@ def cached_tarball(
         signature_file=asc if asc.is_file() else None,
         key_file=key if key.is_file() else None,
     )
+
+
+def _recorded_origin(slot: Path) -> tuple[str, ProviderName]:
+    """Where a cached tarball came from, as its origin.json says (anything odd: unknown)."""
+    try:
+        recorded = jsonfile.read(slot / "origin.json", what="origin record", error=SourceError)
+    except SourceError:
+        recorded = {}
+    origin, provider = recorded.get("origin"), recorded.get("provider")
+    for known in get_args(ProviderName):
+        if isinstance(origin, str) and provider == known:
+            return origin, known
+    return "unknown (no origin.json)", "cache"
 
 
 def _write_atomic(target: Path, data: bytes, cache: SourceCache) -> None:
