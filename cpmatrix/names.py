@@ -27,10 +27,10 @@ def shown(text: str) -> str:
     return repr(text[:80]) + ("…" if len(text) > 80 else "")
 
 
-def problem(name: str) -> str | None:
+def problem(name: str, max_length: int = MAX_LENGTH) -> str | None:
     """Why ``name`` cannot be a name cpmatrix turns into a path, or None when it can."""
-    if len(name) > MAX_LENGTH:
-        return f"is {len(name)} characters long; a name has at most {MAX_LENGTH}"
+    if len(name) > max_length:
+        return f"is {len(name)} characters long; a name has at most {max_length}"
     if not _NAME.fullmatch(name):
         return f"may hold only {CHARACTERS}"
     return None

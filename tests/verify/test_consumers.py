@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -55,9 +56,17 @@ def test_verify_artifact_takes_the_cell_from_the_manifest_and_the_image_given(
         "id": "cpython-3.13.5-jit-linux-x86_64",
         "python": "3.13.5",
         "variant": "jit",
+        "features": ["jit"],
         "platform": "linux-x86_64",
         "profile": "release",
-        "artifact": {},
+        "cell": {},
+        "artifact": {
+            "file": archive.name,
+            "sha256": hashlib.sha256(b"").hexdigest(),
+            "size": 0,
+        },
+        "runs_on": {"os": "linux", "arch": "x86_64"},
+        "proven_on": [],
         "verification": {},
         "cache": {},
     }
