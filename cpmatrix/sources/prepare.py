@@ -30,6 +30,7 @@ from cpmatrix.sources.store import (
     SourceCache,
     cached_tarball,
     make_read_only,
+    refuse_shared,
     remove_tree,
 )
 
@@ -54,7 +55,7 @@ def prepare(
         state = " (with uncommitted changes)" if tree.git_dirty else ""
         console.info(f"source: checkout {tree.path} at {tree.git_commit or 'no git'}{state}")
         return tree
-    cache = cache or SourceCache.default()
+    cache = (cache or SourceCache.default()).open()
     policy = policy or DownloadPolicy.from_environment()
     patchset = patches.for_version(python.series, patches_root)
     chain = tuple(providers or (("explicit",) if source else DEFAULT_PROVIDERS))
@@ -186,6 +187,9 @@ def _tree(
     key = tree_key(tarball.sha256, patchset.digest)
     final = cache.trees / key
     with cache.lock(f"tree-{key}"):
+        for made in (final, listing_path(final)):
+            if made.exists():
+                refuse_shared(made)
         damage = tree_damage(final)
         if damage is not None and final.exists():
             console.warn(f"source: cached tree {final} is damaged ({damage}); rebuilding it")
