@@ -55,10 +55,8 @@ def _check_tree(data: Any, max_depth: int) -> None:
         pending.extend((item, depth + 1) for item in items)
 
 
-def parse(
-    raw: bytes, *, where: str, error: type[CpmatrixError], max_depth: int = MAX_DEPTH
-) -> dict[str, Any]:
-    """A JSON object from ``raw``; anything else is ``error`` naming ``where``."""
+def _value(raw: bytes, *, where: str, error: type[CpmatrixError], max_depth: int) -> Any:
+    """Any JSON value from ``raw`` within the bounds; anything else is ``error``."""
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
         _check_tree(data, max_depth)
@@ -71,10 +69,38 @@ def parse(
     except ValueError as failed:  # JSONDecodeError, int() of thousands of digits
         problem = f"is not valid JSON: {str(failed)[:200]}"
     else:
-        if isinstance(data, dict):
-            return data
-        problem = f"is not a JSON object (it is a {type(data).__name__})"
+        return data
     raise error(f"cannot read {where}: it {problem}")
+
+
+def parse(
+    raw: bytes, *, where: str, error: type[CpmatrixError], max_depth: int = MAX_DEPTH
+) -> dict[str, Any]:
+    """A JSON object from ``raw``; anything else is ``error`` naming ``where``."""
+    data = _value(raw, where=where, error=error, max_depth=max_depth)
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise error(f"cannot read {where}: it is not a JSON object (it is a {kind})")
+    return data
+
+
+def _bytes(
+    path: Path, what: str, error: type[CpmatrixError], max_bytes: int, hint: str | None
+) -> bytes:
+    """At most ``max_bytes`` of ``path``; a missing or larger file is ``error``."""
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(max_bytes + 1)
+    except OSError as failed:
+        raise error(
+            f"cannot read the {what} {path}: {failed.strerror or failed}", hint=hint
+        ) from None
+    if len(raw) > max_bytes:
+        raise error(
+            f"the {what} {path} is larger than {max_bytes // 1024} KiB; cpmatrix reads no more",
+            hint=hint,
+        )
+    return raw
 
 
 def read(
@@ -88,16 +114,18 @@ def read(
 ) -> dict[str, Any]:
     """The JSON object in ``path`` (``what`` says which document), read no further than
     ``max_bytes``; every problem, a missing file included, is ``error``."""
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(max_bytes + 1)
-    except OSError as failed:
-        raise error(
-            f"cannot read the {what} {path}: {failed.strerror or failed}", hint=hint
-        ) from None
-    if len(raw) > max_bytes:
-        raise error(
-            f"the {what} {path} is larger than {max_bytes // 1024} KiB; cpmatrix reads no more",
-            hint=hint,
-        )
+    raw = _bytes(path, what, error, max_bytes, hint)
     return parse(raw, where=f"the {what} {path}", error=error, max_depth=max_depth)
+
+
+def read_list(
+    path: Path, *, what: str, error: type[CpmatrixError], max_bytes: int = MAX_BYTES
+) -> list[Any]:
+    """As :func:`read`, for a document that is a JSON list."""
+    where = f"the {what} {path}"
+    data = _value(
+        _bytes(path, what, error, max_bytes, None), where=where, error=error, max_depth=MAX_DEPTH
+    )
+    if not isinstance(data, list):
+        raise error(f"cannot read {where}: it is not a JSON list")
+    return data
