@@ -4,7 +4,6 @@ its manifest before any container starts, and bounds what it unpacks."""
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import tarfile
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from artifactkit import jit_manifest
 
 from cpmatrix import matrixfile
 from cpmatrix.errors import ArtifactError
@@ -58,26 +58,7 @@ class ZeroStream(io.RawIOBase):
 def published(tmp_path: Path, data: bytes, **artifact: Any) -> Path:
     archive = tmp_path / f"{CELL}.tar.gz"
     archive.write_bytes(data)
-    manifest = {
-        "schema": 1,
-        "id": CELL,
-        "python": "3.13.5",
-        "variant": "jit",
-        "features": ["jit"],
-        "platform": "linux-x86_64",
-        "profile": "release",
-        "cell": {},
-        "runs_on": {"os": "linux", "arch": "x86_64"},
-        "proven_on": [],
-        "artifact": {
-            "file": archive.name,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            **artifact,
-        },
-        "verification": {},
-        "cache": {},
-    }
+    manifest = jit_manifest(data, **artifact)
     (tmp_path / f"{CELL}.json").write_text(json.dumps(manifest))
     return archive
 
