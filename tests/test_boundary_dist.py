@@ -208,3 +208,15 @@ def test_good_base_urls_are_used(dist: Path, url: str) -> None:
     index.write_index(dist, base_url=url)
     downloads = json.loads((dist / "uv" / "jit.json").read_text())
     assert all(d["url"].startswith(url.rstrip("/") + "/") for d in downloads.values())
+
+
+def test_an_archive_that_is_a_link_is_no_cache_hit(dist: Path, tmp_path: Path) -> None:
+    from cpmatrix import matrixfile
+    from cpmatrix.artifacts.cache import find_cached
+
+    cell = without_portability(matrixfile.load().cell_by_id(CELL_ID))
+    assert find_cached(cell, key_for(cell), dist) is not None
+    archive = dist / f"{CELL_ID}.tar.gz"
+    archive.rename(tmp_path / "elsewhere.tar.gz")
+    archive.symlink_to(tmp_path / "elsewhere.tar.gz")
+    assert find_cached(cell, key_for(cell), dist) is None
