@@ -90,3 +90,22 @@ def test_a_relative_link_inside_the_tree_is_allowed(tmp_path: Path) -> None:
     inside = ABSOLUTE_LINK.replace("+/etc/shadow", "+greeting.py")
     patches.apply(patchset(tmp_path / "p", inside), root, scratch)
     assert str((root / "Lib/escape").readlink()) == "greeting.py"
+
+
+@pytest.mark.parametrize("linked", ["series", "directory"])
+def test_a_series_or_version_directory_that_is_a_link_is_refused(
+    tmp_path: Path, linked: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "series").write_text("01.patch\n")
+    (elsewhere / "01.patch").write_text("anything\n")
+    directory = tmp_path / "p"
+    if linked == "series":
+        directory.mkdir()
+        (directory / "01.patch").write_text("anything\n")
+        (directory / "series").symlink_to(elsewhere / "series")
+    else:
+        directory.symlink_to(elsewhere)
+    with pytest.raises(SourceError, match="symbolic link"):
+        patches.load(directory)

@@ -91,6 +91,12 @@ def _patch(directory: Path, name: str, where: str) -> Path:
 def load(directory: Path) -> PatchSet:
     """Read ``directory/series``; no directory or no series file is the empty set."""
     series_file = directory / "series"
+    for path in (directory, series_file):
+        if path.is_symlink():
+            raise SourceError(
+                f"{path} is a symbolic link; patches are read only from patches/ itself",
+                hint="copy the files in instead of linking them",
+            )
     patches: list[Patch] = []
     if series_file.is_file():
         for number, raw in enumerate(_series_lines(series_file), 1):
