@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cpmatrix import layout
 from cpmatrix.ci import Shard
-from cpmatrix.errors import CpmatrixError, EnvironmentProblem, UsageError
+from cpmatrix.errors import ArtifactError, CpmatrixError, EnvironmentProblem, UsageError
 
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 MAX_SHARDS = 10_000
@@ -32,11 +32,11 @@ class Unexpected(CpmatrixError):
 def log_traceback(error: BaseException) -> Path | None:
     """Write the traceback to the cache's logs/ directory; its path, or None if that failed."""
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = layout.cache_dir() / "logs" / f"error-{stamp}-{os.getpid()}.log"
     try:
+        path = layout.cache_dir() / "logs" / f"error-{stamp}-{os.getpid()}.log"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
-    except OSError:
+    except (OSError, CpmatrixError):
         return None
     return path
 
@@ -51,11 +51,51 @@ def as_error(error: Exception) -> CpmatrixError:
             f"disk full: {what}{error.strerror}",
             hint=f"free space and run again ({where}, with the file it was writing)",
         )
+    if isinstance(error, OSError) and error.filename:
+        return path_error(error, where)
     if isinstance(error, MemoryError):
         return EnvironmentProblem(f"out of memory ({where})")
     return Unexpected(
         f"unexpected {type(error).__name__}: {str(error)[:300]}",
         hint=f"{where}; please report it with that file",
+    )
+
+
+WHAT_TO_DO = {
+    errno.EROFS: "it is on a read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOTDIR: "a part of the path is not a directory",
+    errno.EISDIR: "it is a directory",
+    errno.ENOENT: "it does not exist",
+    errno.EEXIST: "something is already there",
+    errno.ENOTEMPTY: "the directory is not empty",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.ELOOP: "too many symbolic links",
+}
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+def path_error(error: OSError, where: str) -> CpmatrixError:
+    """An OS error about a path: the path, what is wrong, what to do. In dist/ it is an
+    ArtifactError (exit 7); anywhere else (cache, build/, a file given) an EnvironmentProblem."""
+    path = Path(os.fsdecode(error.filename))
+    what = WHAT_TO_DO.get(error.errno or 0, (error.strerror or str(error)).lower())
+    try:
+        in_dist = _inside(path, layout.dist_root())
+    except CpmatrixError:
+        in_dist = False
+    kind: type[CpmatrixError] = ArtifactError if in_dist else EnvironmentProblem
+    variable = "CPMATRIX_DIST_DIR" if in_dist else "CPMATRIX_CACHE / CPMATRIX_BUILD_DIR"
+    return kind(
+        f"cannot use {path}: {what} ({error.strerror or error})",
+        hint=f"make it writable (or point {variable} elsewhere) and run again ({where})",
     )
 
 

@@ -231,15 +231,37 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+_MARKDOWN = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\n": " ", "\r": " "}
+)
+
+
+def markdown_escape(text: str) -> str:
+    """Text (a column, benchmark or file name) as Markdown shows it: no HTML, no table breaks."""
+    return text.translate(_MARKDOWN)
+
+
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    """A GitHub table; every cell is escaped (:func:`markdown_escape`), so a name cannot add
+    HTML or columns."""
+    lines = [
+        "| " + " | ".join(map(markdown_escape, headers)) + " |",
+        "|" + "---|" * len(headers),
+    ]
+    lines.extend("| " + " | ".join(map(markdown_escape, row)) + " |" for row in rows)
     return "\n".join(lines)
 
 
 def write_step_summary(markdown: str) -> None:
     """Append to GitHub's job summary when running under Actions."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if path:
+    if not path:
+        return
+    try:
         with Path(path).open("a", encoding="utf-8") as summary:
             summary.write(markdown + "\n")
+    except OSError as error:
+        warn(
+            f"cannot append to GITHUB_STEP_SUMMARY={path[:200]!r} ({error.strerror or error}); "
+            f"the summary follows here instead:\n{markdown}"
+        )

@@ -11,28 +11,43 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cpmatrix import features as fx
+from cpmatrix import names
+from cpmatrix.errors import ConfigError, UsageError
 from cpmatrix.features import OS, Feature, Profile, Version
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def directory_from(variable: str, default: Path) -> Path:
+    """``$variable`` when set and not empty (an empty one means unset, never the current
+    directory), else ``default``; refused when it names something that is not a directory."""
+    value = os.environ.get(variable, "")
+    path = Path(value) if value else default
+    if path.exists() and not path.is_dir():
+        raise UsageError(
+            f"{variable}={str(path)[:200]!r} is not a directory"
+            if value
+            else f"{path} is not a directory",
+            hint=f"point {variable} at a directory (or unset it)",
+        )
+    return path
+
+
 def cache_dir() -> Path:
     """``$CPMATRIX_CACHE``, else ``$XDG_CACHE_HOME/cpmatrix``, else ``~/.cache/cpmatrix``."""
-    explicit = os.environ.get("CPMATRIX_CACHE")
-    if explicit:
-        return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "cpmatrix"
+    default = (Path(xdg) if xdg else Path.home() / ".cache") / "cpmatrix"
+    return directory_from("CPMATRIX_CACHE", default)
 
 
 def build_root() -> Path:
     """``$CPMATRIX_BUILD_DIR``, else ``build/`` in the project."""
-    return Path(os.environ.get("CPMATRIX_BUILD_DIR", PROJECT_ROOT / "build"))
+    return directory_from("CPMATRIX_BUILD_DIR", PROJECT_ROOT / "build")
 
 
 def dist_root() -> Path:
     """``$CPMATRIX_DIST_DIR``, else ``dist/`` in the project."""
-    return Path(os.environ.get("CPMATRIX_DIST_DIR", PROJECT_ROOT / "dist"))
+    return directory_from("CPMATRIX_DIST_DIR", PROJECT_ROOT / "dist")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +63,8 @@ class CellPaths:
 
     @property
     def dir(self) -> Path:
-        return self.root / self.cell_id
+        """``root/<cell-id>``, refused unless the id is one plain path component."""
+        return names.join(self.root, self.cell_id, what="cell id", error=ConfigError)
 
     @property
     def install(self) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from cpmatrix import names
 from cpmatrix.errors import ConfigError, Location, did_you_mean
 from cpmatrix.features import PROFILES, Feature, Profile, Version, toolchains
 from cpmatrix.matrix import (
@@ -125,9 +126,7 @@ def _pythons(doc: Doc, node: yaml.Node) -> dict[Version, PythonRelease]:
             raise doc.error(release_node, str(error)) from None
         if release.micro is None or release.series != series:
             raise doc.error(release_node, f"{what}.release must be a {minor}.N release")
-        url = doc.text(entry["url"][1], f"{what}.url")
-        if not url.startswith("https://"):
-            raise doc.error(entry["url"][1], f"{what}.url must be an https URL")
+        url = _url(doc, entry["url"][1], f"{what}.url")
         sha_node = entry["sha256"][1]
         sha256 = doc.text(sha_node, f"{what}.sha256").lower()
         if not _SHA256.match(sha256):
@@ -155,6 +154,21 @@ def _pythons(doc: Doc, node: yaml.Node) -> dict[Version, PythonRelease]:
     if not result:
         raise doc.error(node, "pythons lists no CPython version")
     return result
+
+
+def _url(doc: Doc, node: yaml.Node, what: str) -> str:
+    """An https URL whose last path component, the tarball's file name, is a valid name."""
+    url = doc.text(node, what)
+    if not url.startswith("https://"):
+        raise doc.error(node, f"{what} must be an https URL")
+    file_name = url.rsplit("/", 1)[-1]  # PythonRelease.tarball_name
+    problem = names.problem(file_name)
+    if problem is not None:
+        raise doc.error(
+            node,
+            f"{what} must end in the tarball's file name, and {names.shown(file_name)} {problem}",
+        )
+    return url
 
 
 def _signature(doc: Doc, node: yaml.Node, what: str) -> Signature:
@@ -202,6 +216,7 @@ def _features(doc: Doc, node: yaml.Node, what: str) -> frozenset[Feature]:
 def _variants(doc: Doc, node: yaml.Node) -> dict[str, Variant]:
     result: dict[str, Variant] = {}
     for name, (key_node, value) in doc.mapping(node, "variants").items():
+        doc.name(key_node, "variant name")
         variant = Variant(_features(doc, value, f"variants.{name}"))
         spelled = name == "default" or all(w in Feature._value2member_map_ for w in name.split("+"))
         if spelled and name != variant.name:
@@ -230,6 +245,7 @@ def _platforms(doc: Doc, node: yaml.Node) -> dict[str, Platform]:
     result: dict[str, Platform] = {}
     for name, (key_node, value) in doc.mapping(node, "platforms").items():
         what = f"platforms.{name}"
+        doc.name(key_node, "platform name")
         os_name, _, arch = name.partition("-")
         if os_name not in ALLOWED_BUILDERS or not arch:
             raise doc.error(key_node, f"platform {name!r} must be <linux|macos|windows>-<arch>")
@@ -286,8 +302,8 @@ def _portability(
             )
     consumers: tuple[str, ...] = ()
     if "consumers" in entry:
-        names = doc.texts(entry["consumers"][1], f"{what}.consumers")
-        consumers = tuple(dict.fromkeys(name for name, _ in names))
+        listed = doc.texts(entry["consumers"][1], f"{what}.consumers")
+        consumers = tuple(dict.fromkeys(doc.name(item, "consumer") for _, item in listed))
     return floor, consumers
 
 

@@ -283,6 +283,39 @@ def _symlink(parts: tuple[str, ...], target: str) -> tarfile.TarInfo:
     return info
 
 
+MAX_EXTENDED_HEADER = 1 << 20
+"""A pax or GNU long-name header holds a path or two (PATH_MAX is 4096): tarfile reads one
+whole into memory, so a larger one is refused before it is read."""
+_EXTENDED = (
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+)
+
+
+class BoundedTarInfo(tarfile.TarInfo):
+    """tarfile's header parser, refusing an extended header larger than MAX_EXTENDED_HEADER
+    and GNU sparse headers (whose extension blocks chain without end) before reading them."""
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _EXTENDED and self.size > MAX_EXTENDED_HEADER:
+            raise ArchiveRefused(
+                "",
+                f"declares an extended header of {self.size} bytes (at most "
+                f"{MAX_EXTENDED_HEADER} are read)",
+            )
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise ArchiveRefused(self.name, "is a sparse file")
+        return super()._proc_member(archive)  # type: ignore[misc, no-any-return]
+
+
+def open_bounded(path: Path) -> tarfile.TarFile:
+    """``tarfile.open(path)`` for reading, with extended headers bounded."""
+    return tarfile.open(path, mode="r:*", tarinfo=BoundedTarInfo)
+
+
 def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
     while (member := archive.next()) is not None:
         yield member
@@ -317,6 +350,17 @@ def _write(archive: tarfile.TarFile, into: Path, item: _Planned) -> None:
     os.utime(path, (member.mtime, member.mtime))
 
 
+def inspect(path: Path, *, limits: Limits) -> str:
+    """Judge every header of the archive at ``path`` as :func:`extract` would, writing
+    nothing; its top directory. Raises ArchiveRefused or ArchiveUnreadable."""
+    try:
+        with open_bounded(path) as archive:
+            top, _ = plan(archive, path.parent, limits)
+    except (OSError, *_UNREADABLE) as error:
+        raise ArchiveUnreadable(str(error) or type(error).__name__) from None
+    return top
+
+
 def extract(
     path: Path,
     into: Path,
@@ -331,7 +375,7 @@ def extract(
     last two ``into`` may hold part of it: callers extract into scratch space and drop it.
     """
     try:
-        with tarfile.open(path, mode="r:*") as archive:
+        with open_bounded(path) as archive:
             top, planned = plan(archive, into, limits)
             needed = sum(item.member.size for item in planned if item.member.isreg())
             free = shutil.disk_usage(into).free

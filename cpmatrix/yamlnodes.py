@@ -11,9 +11,20 @@ from pathlib import Path
 
 import yaml
 
+from cpmatrix import names
 from cpmatrix.errors import ConfigError, Location, did_you_mean
 
 MAX_NODES = 20_000
+MAX_DEPTH = 32
+"""Collections inside collections; libyaml's composer recurses in C and crashes the process
+on a few thousand levels, so nesting is counted on its (flat) token stream first."""
+_OPEN = (
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+)
+_CLOSE = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml when PyYAML has it: ten times faster on a large (hostile) file, same marks."""
 
@@ -24,16 +35,34 @@ class Doc:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         try:
+            self._shallow(text)
             root = yaml.compose(text, Loader=LOADER)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             location = Location(path, mark.line + 1, mark.column + 1) if mark else None
             problem = error.problem or error.context or "invalid YAML"
             raise ConfigError(f"YAML syntax error: {problem}", location=location) from None
+        except yaml.YAMLError as error:  # the reader's: a character YAML does not allow
+            raise ConfigError(f"not YAML text: {error}", location=Location(path, 1, 1)) from None
         if root is None:
             raise ConfigError("the file is empty", location=Location(path, 1, 1))
         self.root: yaml.Node = root
         self._bounded(root)
+
+    def _shallow(self, text: str) -> None:
+        """Refuse nesting deeper than MAX_DEPTH before anything is composed."""
+        depth = 0
+        for token in yaml.scan(text, Loader=LOADER):
+            if isinstance(token, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = token.start_mark
+                    raise ConfigError(
+                        f"values nest more than {MAX_DEPTH} deep; a matrix file nests 4",
+                        location=Location(self.path, mark.line + 1, mark.column + 1),
+                    )
+            elif isinstance(token, _CLOSE):
+                depth -= 1
 
     def _bounded(self, root: yaml.Node) -> None:
         """Refuse a document with more than MAX_NODES values once aliases are expanded: an
@@ -97,6 +126,19 @@ class Doc:
         if not isinstance(node, yaml.ScalarNode) or node.value == "":
             raise self.error(node, f"{what} must be a non-empty plain value")
         return str(node.value)
+
+    def name(self, node: yaml.Node, what: str) -> str:
+        """A plain value that becomes part of a file name: the one character class and length
+        bound of :mod:`cpmatrix.names`."""
+        text = self.text(node, what)
+        problem = names.problem(text)
+        if problem is not None:
+            raise self.error(
+                node,
+                f"{what} {names.shown(text)} {problem}",
+                hint="it becomes part of file and directory names (build/<cell-id>/, dist/)",
+            )
+        return text
 
     def texts(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node]]:
         """A list of plain values, or one plain value standing for a list of one."""

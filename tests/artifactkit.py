@@ -7,6 +7,7 @@ builders and the verification write. The slow tests use the real 3.13.5 builds i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -106,3 +107,31 @@ def matrix_without_portability(source: Path, into: Path) -> Path:
     text = re.sub(r"^\s+(glibc|consumers): .*\n", "", text, flags=re.MULTILINE)
     into.write_text(text, encoding="utf-8")
     return into
+
+
+JIT_CELL_ID = "cpython-3.13.5-jit-linux-x86_64"
+
+
+def jit_manifest(archive: bytes, **artifact: Any) -> dict[str, Any]:
+    """The smallest manifest of the 3.13.5 JIT cell that manifest.load accepts, for an archive
+    of these bytes (``artifact`` overrides fields of its artifact section)."""
+    return {
+        "schema": 1,
+        "id": JIT_CELL_ID,
+        "python": "3.13.5",
+        "variant": "jit",
+        "features": ["jit"],
+        "platform": "linux-x86_64",
+        "profile": "release",
+        "cell": {"series": "3.13"},
+        "runs_on": {"os": "linux", "arch": "x86_64"},
+        "proven_on": [],
+        "artifact": {
+            "file": f"{JIT_CELL_ID}.tar.gz",
+            "sha256": hashlib.sha256(archive).hexdigest(),
+            "size": len(archive),
+            **artifact,
+        },
+        "verification": {"passed": True},
+        "cache": {"key": "k"},
+    }

@@ -11,24 +11,13 @@ from pathlib import Path
 
 import pytest
 from artifactkit import built_cell, matrix_without_portability
+from taskkit import invoke
 
 from cpmatrix import cli, faults
 from cpmatrix.artifacts import index, publish
 from cpmatrix.errors import ArtifactError
 from cpmatrix.layout import PROJECT_ROOT
 from cpmatrix.matrix import Cell
-
-
-def invoke(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def no_traceback(done: subprocess.CompletedProcess[str]) -> None:

@@ -37,6 +37,10 @@ class Written:
     mtime: int
 
 
+MAX_SOURCE_DATE_EPOCH = (1 << 32) - 1
+"""gzip's MTIME field (32 bits); a ustar header holds up to 8**11 - 1, which is larger."""
+
+
 def source_date_epoch() -> int:
     """``$SOURCE_DATE_EPOCH`` (reproducible-builds.org), else a fixed default."""
     text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -49,8 +53,12 @@ def source_date_epoch() -> int:
             f"SOURCE_DATE_EPOCH={text!r} is not a whole number of seconds",
             hint="unset it, or set it to e.g. the last commit's time: git log -1 --format=%ct",
         ) from None
-    if value < 0:
-        raise UsageError(f"SOURCE_DATE_EPOCH={value} is before 1970")
+    if not 0 <= value <= MAX_SOURCE_DATE_EPOCH:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH={text[:40]} is outside 0 … {MAX_SOURCE_DATE_EPOCH} "
+            "(1970 to 2106): a gzip header holds 32 bits of seconds",
+            hint="set it to e.g. the last commit's time: git log -1 --format=%ct",
+        )
     return value
 
 

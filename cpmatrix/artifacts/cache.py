@@ -192,7 +192,9 @@ def find_cached(cell: Cell, key: ContentKey, dist: Path | None = None) -> Artifa
         return None
     archive = where / data["artifact"]["file"]
     reason = None
-    if data["cache"].get("key") != key.digest:
+    if archive.is_symlink() or manifest_path.is_symlink():
+        reason = "it is a symbolic link (links in dist/ are never followed)"
+    elif data["cache"].get("key") != key.digest:
         reason = "its inputs changed (key differs)"
     elif not data["verification"].get("passed"):
         reason = "the artifact is not verified"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import cpmatrix
-from cpmatrix import console, layout, locks
+from cpmatrix import console, jsonfile, layout, locks, names
 from cpmatrix.artifacts import manifest, publish, uvindex
 from cpmatrix.artifacts.archive import remove_stale_partials
 from cpmatrix.errors import ArtifactError
@@ -99,6 +99,8 @@ def stage_index(
     its manifests, with the staged ones in place of those they replace."""
     remove_stale_partials(publication.dist)
     future = {path.name: path for path in manifests(publication.dist)}
+    for path in future.values():
+        publish.refuse_link(path)
     future.update(publication.staged(".json"))
     entries = [entry(manifest.load(path), path) for _, path in sorted(future.items())]
     index = {
@@ -124,58 +126,100 @@ def stage_uv_files(
     """``dist/uv/<variant>.json`` for uv's ``--python-downloads-json-url``, staged with the
     index; a variant no longer in dist/ keeps its file, emptied."""
     dist = publication.dist
-    url = base_url or os.environ.get("CPMATRIX_UV_BASE_URL") or uvindex.base_url_for(dist)
+    url = base_url_of(dist, base_url)
     files = uvindex.uv_files(entries, url)
+    publish.refuse_link(dist / uvindex.UV_DIR)
     for stale in sorted((dist / uvindex.UV_DIR).glob("*.json")):
         files.setdefault(stale.name, {})
     for name, downloads in sorted(files.items()):
         publication.write_text(f"{uvindex.UV_DIR}/{name}", uvindex.dumps(downloads))
 
 
+def base_url_of(dist: Path, given: str | None) -> str:
+    """``--base-url``, else ``$CPMATRIX_UV_BASE_URL``, else file:// URLs into dist/; checked."""
+    if given:
+        return uvindex.checked_base_url(given, given_by="--base-url (the base URL)")
+    from_environment = os.environ.get("CPMATRIX_UV_BASE_URL")
+    if from_environment:
+        return uvindex.checked_base_url(
+            from_environment, given_by="CPMATRIX_UV_BASE_URL (the base URL)"
+        )
+    return uvindex.base_url_for(dist)
+
+
 Claim = tuple[Path, str, str]
 """(file, the sha256 recorded for it, where it is recorded)."""
 
 
-def _from_sums(dist: Path) -> list[Claim]:
+MAX_SUMS_BYTES = 4 << 20
+
+
+def _claim(
+    dist: Path, name: object, digest: object, where: str, problems: list[Problem]
+) -> list[Claim]:
+    """The claim that ``dist/<name>`` has ``digest``, or a problem when ``name`` is not one
+    plain file name in dist/ (nothing outside dist/ is ever hashed)."""
+    if not isinstance(name, str) or names.component_problem(name) is not None:
+        shown = names.shown(name) if isinstance(name, str) else repr(name)[:40]
+        problems.append(
+            Problem(path=dist, what=f"{where} names {shown}, not a plain file name in dist/")
+        )
+        return []
+    return [(dist / name, str(digest), where)]
+
+
+def _from_sums(dist: Path, problems: list[Problem]) -> list[Claim]:
     sums = dist / SUMS
-    if not sums.is_file():
+    if not sums.is_file() or sums.is_symlink():
+        return []
+    with sums.open("rb") as stream:
+        raw = stream.read(MAX_SUMS_BYTES + 1)
+    if len(raw) > MAX_SUMS_BYTES:
+        problems.append(Problem(path=sums, what=f"larger than {MAX_SUMS_BYTES >> 20} MiB"))
         return []
     claims = []
-    for number, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), 1):
         digest, _, name = line.partition("  ")
         if line.strip():
-            claims.append((dist / name.strip(), digest.strip(), f"{SUMS}:{number}"))
+            claims += _claim(dist, name.strip(), digest.strip(), f"{SUMS}:{number}", problems)
     return claims
 
 
-def _from_index(dist: Path) -> list[Claim]:
+def _from_index(dist: Path, problems: list[Problem]) -> list[Claim]:
+    data = jsonfile.read(dist / INDEX, what="index", error=ArtifactError)
+    items = data.get("artifacts", [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ArtifactError(f"{dist / INDEX}: 'artifacts' is not a list of objects")
     claims = []
-    for item in json.loads((dist / INDEX).read_text(encoding="utf-8")).get("artifacts", []):
-        where = f"{INDEX} ({item['id']})"
-        claims.append((dist / item["file"], item["sha256"], where))
-        claims.append((dist / item["manifest"], item["manifest_sha256"], where))
-        for extra in item.get("also", []):
-            claims.append((dist / extra["file"], extra["sha256"], where))
+    for item in items:
+        where = f"{INDEX} ({names.shown(str(item.get('id')))})"
+        claims += _claim(dist, item.get("file"), item.get("sha256"), where, problems)
+        claims += _claim(dist, item.get("manifest"), item.get("manifest_sha256"), where, problems)
+        also = item.get("also", [])
+        for extra in also if isinstance(also, list) else []:
+            extra = extra if isinstance(extra, dict) else {}
+            claims += _claim(dist, extra.get("file"), extra.get("sha256"), where, problems)
     return claims
 
 
 def _claims(dist: Path, problems: list[Problem]) -> list[Claim]:
     """Every hash dist/ records; a record that cannot be read is a problem of its own."""
-    claims = _from_sums(dist)
+    claims = _from_sums(dist, problems)
     index = dist / INDEX
     if not index.is_file():
         problems.append(Problem(path=index, what="missing (run invoke index)"))
     else:
         try:
-            claims += _from_index(dist)
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            problems.append(Problem(path=index, what=f"unreadable: {error}"))
+            claims += _from_index(dist, problems)
+        except ArtifactError as error:
+            problems.append(Problem(path=index, what=f"unreadable: {error.message}"))
     for path in manifests(dist):
         try:
+            publish.refuse_link(path)
             artifact = manifest.load(path)["artifact"]
             claims.append((dist / artifact["file"], artifact["sha256"], path.name))
-        except (ArtifactError, KeyError, TypeError) as error:
-            problems.append(Problem(path=path, what=f"not a valid manifest: {error}"))
+        except ArtifactError as error:
+            problems.append(Problem(path=path, what=f"not a valid manifest: {error.message}"))
     return claims
 
 
@@ -193,6 +237,9 @@ def check(dist: Path) -> list[Problem]:
     claims = _claims(dist, problems)
     seen: dict[Path, str] = {}
     for path, expected, where in claims:
+        if path.is_symlink():
+            problems.append(Problem(path=path, what=f"a symbolic link ({where}); not followed"))
+            continue
         if not path.is_file():
             problems.append(Problem(path=path, what=f"missing, but {where} records it"))
             continue
@@ -203,6 +250,8 @@ def check(dist: Path) -> list[Problem]:
             )
     listed = {path.name for path, _, _ in claims}
     for archive in sorted(dist.glob(f"*.{manifest.ARCHIVE_FORMAT}")):
-        if archive.name not in listed:
+        if archive.is_symlink():
+            problems.append(Problem(path=archive, what="a symbolic link; not followed"))
+        elif archive.name not in listed:
             problems.append(Problem(path=archive, what="no manifest or SHA256SUMS line records it"))
     return problems

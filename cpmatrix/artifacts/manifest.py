@@ -8,17 +8,20 @@ assembled from the cell, the build record (``build.json``), the verification rep
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cpmatrix
-from cpmatrix import layout
+from cpmatrix import features as fx
+from cpmatrix import jsonfile, layout, names
 from cpmatrix.artifacts.archive import Written
 from cpmatrix.builders.record import BuildRecord
 from cpmatrix.elfinfo import Requirements
 from cpmatrix.errors import ArtifactError
+from cpmatrix.features import Feature, Version
 from cpmatrix.matrix import Cell
 
 SCHEMA = 1
@@ -178,19 +181,111 @@ def dumps(manifest: Mapping[str, Any]) -> str:
     return json.dumps(manifest, indent=2, sort_keys=True) + "\n"
 
 
+MAX_BYTES = 4 * 1024 * 1024
+"""A manifest is ~20 KiB; one far larger was not written by cpmatrix."""
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "python": str,
+    "variant": str,
+    "features": list,
+    "profile": str,
+    "platform": str,
+    "cell": dict,
+    "artifact": dict,
+    "runs_on": dict,
+    "proven_on": list,
+    "verification": dict,
+    "cache": dict,
+}
+
+
 def load(path: Path) -> dict[str, Any]:
-    """A manifest from disk, refused when it is not one cpmatrix of this schema wrote."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise ArtifactError(f"cannot read manifest {path}: {error}") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+    """A manifest from disk, validated before any of it is used: a manifest in dist/ may come
+    from another job's upload. Refused unless it is one cpmatrix of this schema wrote for the
+    cell its file name says, with an archive named after that cell."""
+    data = jsonfile.read(path, what="manifest", error=ArtifactError, max_bytes=MAX_BYTES)
+    if data.get("schema") != SCHEMA or isinstance(data.get("schema"), bool):
         raise ArtifactError(
-            f"{path} is not a cpmatrix manifest of schema {SCHEMA} (schema: {found!r})",
+            f"{path} is not a cpmatrix manifest of schema {SCHEMA} "
+            f"(schema: {str(data.get('schema'))[:40]!r})",
             hint="package the cell again with this cpmatrix: invoke package --force …",
         )
-    for key in ("id", "artifact", "verification", "cache"):
-        if key not in data:
-            raise ArtifactError(f"manifest {path} lacks its {key!r} field")
+    problem = _problem(data, path.name)
+    if problem is not None:
+        raise ArtifactError(
+            f"manifest {path} {problem}; cpmatrix does not use it",
+            hint="remove it, or package the cell again: invoke package --force …",
+        )
     return data
+
+
+def _problem(data: dict[str, Any], file_name: str) -> str | None:
+    """What makes a manifest unusable, or None."""
+    cell_id = data.get("id")
+    if not isinstance(cell_id, str) or names.problem(cell_id, max_length=200) is not None:
+        return "has no valid 'id'"
+    if file_name != manifest_name(cell_id):
+        return f"is named {file_name!r} but describes {cell_id!r}"
+    for key, kind in _TYPES.items():
+        if not isinstance(data.get(key), kind):
+            return f"lacks its {key!r} field or it has the wrong type"
+    if not _canonical_variant(data["variant"], data["features"]):
+        return f"names the variant {names.shown(data['variant'])}, not a canonical one"
+    return _artifact_problem(data["artifact"], cell_id) or _entry_problem(data)
+
+
+def _canonical_variant(variant: str, features: list[Any]) -> bool:
+    """The one name of a set of features (``freethreaded+tailcall``), and those features."""
+    if not all(isinstance(word, str) for word in features):
+        return False
+    words = [] if variant == "default" else variant.split("+")
+    try:
+        chosen = [Feature(word) for word in words]
+    except ValueError:
+        return False
+    return fx.variant_name(chosen) == variant and sorted(words) == sorted(features)
+
+
+def _artifact_problem(artifact: dict[str, Any], cell_id: str) -> str | None:
+    if artifact.get("file") != archive_name(cell_id):
+        return f"names an archive other than {archive_name(cell_id)}"
+    if not isinstance(artifact.get("sha256"), str) or not _SHA256.fullmatch(artifact["sha256"]):
+        return "records no sha256 of 64 hex digits"
+    size = artifact.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return "records no size in bytes"
+    also = artifact.get("also", [])
+    if not isinstance(also, list) or not all(_extra_ok(extra, cell_id) for extra in also):
+        return f"lists a file beside the archive that is not a plain {cell_id}… file name"
+    return None
+
+
+def _extra_ok(extra: object, cell_id: str) -> bool:
+    if not isinstance(extra, dict) or not isinstance(extra.get("role"), str):
+        return False
+    name, digest = extra.get("file"), extra.get("sha256")
+    return (
+        isinstance(name, str)
+        and name.startswith(cell_id)
+        and names.component_problem(name) is None
+        and isinstance(digest, str)
+        and _SHA256.fullmatch(digest) is not None
+    )
+
+
+def _entry_problem(data: dict[str, Any]) -> str | None:
+    """The fields the index and uv's files take: a release version, known system names."""
+    try:
+        version = Version.parse(data["python"])
+    except ValueError:
+        version = None
+    if version is None or version.micro is None or str(version) != data["python"]:
+        return f"names no CPython release: {names.shown(data['python'])}"
+    runs_on = data["runs_on"]
+    if runs_on.get("os") not in ("linux", "macos", "windows"):
+        return "names no known system in runs_on.os"
+    if not isinstance(runs_on.get("arch"), str) or names.problem(runs_on["arch"]) is not None:
+        return "names no valid architecture in runs_on.arch"
+    if not all(isinstance(proof, dict) for proof in data["proven_on"]):
+        return "lists a proof that is not an object"
+    return None

@@ -6,13 +6,12 @@ Only a cell whose verification passed is packaged: one that failed stays in
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, elfinfo, layout, safetar, treedigest
+from cpmatrix import console, elfinfo, jsonfile, layout, safetar, treedigest
 from cpmatrix.artifacts import index, manifest, publish
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
 from cpmatrix.artifacts.stage import Staged, StagedFile, stage
@@ -30,18 +29,12 @@ PROGRESS_EVERY_SECONDS = 5.0
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         raise ArtifactError(
             f"{path} is missing: the {what} of this cell was not written",
             hint="build and verify the cell first: invoke build …",
-        ) from None
-    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError too
-        raise ArtifactError(f"cannot read the {what} {path}: {error}") from None
-    if not isinstance(data, dict):
-        raise ArtifactError(f"{path} is not a JSON object")
-    return data
+        )
+    return jsonfile.read(path, what=what, error=ArtifactError)
 
 
 def verified_report(paths: CellPaths) -> dict[str, Any]:

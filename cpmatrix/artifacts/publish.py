@@ -20,7 +20,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from cpmatrix import console, faults
+from cpmatrix import console, faults, names
+from cpmatrix.artifacts.uvindex import UV_DIR
 from cpmatrix.errors import ArtifactError
 
 STAGING = ".publish-staging"
@@ -79,12 +80,54 @@ class Publication:
         _apply(self.dist)
 
 
+MAX_JOURNAL_BYTES = 1 << 20
+
+
+def refuse_link(path: Path) -> None:
+    """dist/ holds files other jobs uploaded: a link in it is never written through or read."""
+    if path.is_symlink():
+        raise ArtifactError(
+            f"{path} is a symbolic link; cpmatrix never writes through or follows links in dist/",
+            hint=f"remove it (rm {path}) and run again",
+        )
+
+
+def journal_path(root: Path, name: str) -> Path:
+    """``root/<name>`` or ``root/uv/<name>``: the only names a publication writes."""
+    parts = name.split("/")
+    if len(parts) == 2 and parts[0] == UV_DIR:
+        return names.join(root, *parts, what="the publishing journal's entry", error=ArtifactError)
+    return names.join(root, name, what="the publishing journal's entry", error=ArtifactError)
+
+
+def _journal(committed: Path) -> list[str]:
+    """The names a committed publication applies, each checked to be a file in dist/."""
+    with (committed / ORDER).open("rb") as stream:
+        raw = stream.read(MAX_JOURNAL_BYTES + 1)
+    try:
+        listed = raw.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        listed = None
+    if listed is None or len(raw) > MAX_JOURNAL_BYTES:
+        raise ArtifactError(
+            f"the publishing journal {committed / ORDER} is not one cpmatrix wrote",
+            hint=f"inspect and remove {committed}, then run again",
+        )
+    for name in filter(None, listed):
+        journal_path(committed, name)
+    return [name for name in listed if name]
+
+
 def _apply(dist: Path) -> None:
     committed = dist / COMMITTED
-    for name in (committed / ORDER).read_text("utf-8").split():
-        if (committed / name).exists():  # a finished rename is not repeated on recovery
-            (dist / name).parent.mkdir(parents=True, exist_ok=True)
-            (committed / name).replace(dist / name)
+    for name in _journal(committed):
+        source, target = journal_path(committed, name), journal_path(dist, name)
+        if source.is_symlink() or (source.exists() and not source.is_file()):
+            raise ArtifactError(f"the publication's {source} is not a plain file; not applied")
+        if source.exists():  # a finished rename is not repeated on recovery
+            refuse_link(target.parent)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)
             faults.point(f"applied {name}")
     _fsync(dist)
     shutil.rmtree(committed)
@@ -95,7 +138,13 @@ def recover(dist: Path) -> str | None:
     """Finish or discard what a killed publication left; what was done, for the log.
 
     Only for a caller that holds dist's lock (every writer does, so no publication is live).
+    A journal directory that is a link was not made by cpmatrix: the link is removed, and
+    nothing it points to is read.
     """
+    for name in (COMMITTED, STAGING):
+        if (dist / name).is_symlink():
+            (dist / name).unlink()
+            return f"removed {name}, a link cpmatrix did not make"
     if (dist / COMMITTED).is_dir():
         _apply(dist)
         return "finished a publication that was interrupted after its commit"

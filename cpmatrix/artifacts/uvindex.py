@@ -15,13 +15,35 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from cpmatrix.errors import UsageError
 from cpmatrix.features import Feature
 
 UV_DIR = "uv"
 UV_OS = {"linux": "linux", "macos": "darwin", "windows": "windows"}
 UV_LIBC = {"linux": "gnu", "macos": "none", "windows": "none"}
+
+
+URL_SCHEMES = ("https", "http", "file")
+
+
+def checked_base_url(url: str, *, given_by: str) -> str:
+    """A base URL for uv's files: https, http or file, with no control character or space
+    (they would reach every consumer's uv as written). ``given_by`` names where it came from."""
+    parts = urlsplit(url) if url.isprintable() and " " not in url else None
+    if (
+        parts is None
+        or parts.scheme not in URL_SCHEMES
+        or (parts.scheme != "file" and not parts.netloc)
+    ):
+        raise UsageError(
+            f"{given_by} {url[:80]!r} is not a base URL cpmatrix publishes: it must be "
+            f"{', '.join(URL_SCHEMES)} with a host (file: a path), without spaces or control "
+            "characters",
+            hint="e.g. https://example.org/python/ (the URL dist/ is served from)",
+        )
+    return url
 
 
 def base_url_for(dist: Path) -> str:

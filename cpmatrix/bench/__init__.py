@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from cpmatrix import console
 from cpmatrix.bench import chart, claims, compare, published, report, stability
 from cpmatrix.bench.columns import Column, check_unique
+from cpmatrix.bench.compare import SuiteTable
 from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
 from cpmatrix.bench.runner import ColumnResult, run_columns
 from cpmatrix.bench.suites import Settings, Suite
@@ -99,6 +100,21 @@ def _publish(partial: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _charts(
+    tables: Sequence[SuiteTable], scaling: Mapping[str, Mapping[str, float]], request: Request
+) -> list[Path]:
+    """The chart, or none: measured results are already written, and a chart that cannot be
+    drawn (matplotlib refusing a label) must not lose them."""
+    try:
+        return chart.draw(tables, scaling, request.out_dir, request.title)
+    except (ValueError, RuntimeError, OSError) as error:
+        console.warn(
+            f"the chart could not be drawn ({type(error).__name__}: {str(error)[:200]}); "
+            f"the results and report are in {request.out_dir}"
+        )
+        return []
+
+
 def finish(
     request: Request,
     results: tuple[ColumnResult, ...],
@@ -146,7 +162,7 @@ def finish(
         write_text_atomic(
             request.out_dir / "compare_to.md", compare.compare_to_output(files[baseline], others)
         )
-    charts = chart.draw(tables, scaling, request.out_dir, request.title)
+    charts = _charts(tables, scaling, request)
     console.write_step_summary(report.markdown(made))
     return Outputs(
         markdown=markdown,

@@ -88,6 +88,17 @@ def draw(
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
+    with matplotlib.rc_context({"text.parse_math": False}):  # a "$" in a name is a "$"
+        return _draw(pyplot, tables, scaling, out_dir, title)
+
+
+def _draw(
+    pyplot: Any,
+    tables: Sequence[SuiteTable],
+    scaling: Mapping[str, Mapping[str, float]],
+    out_dir: Path,
+    title: str,
+) -> list[Path]:
     panels = [t for t in tables if t.columns] + ([None] if scaling else [])
     if not panels:
         return []

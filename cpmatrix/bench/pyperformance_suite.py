@@ -20,13 +20,14 @@ from typing import Any
 import pyperf
 from filelock import FileLock
 
-from cpmatrix import console
+from cpmatrix import console, jsonfile
 from cpmatrix.bench import pyperformance, wheelhouse
 from cpmatrix.bench.columns import Artifact, Column, DebianImage, HostOrBuilder
 from cpmatrix.bench.places import target_for
 from cpmatrix.bench.pyperformance import Benchmark
 from cpmatrix.bench.wheelhouse import Fill, Lock
 from cpmatrix.containers import Completed, Mount
+from cpmatrix.errors import BenchmarkFailed
 from cpmatrix.verify.runner import Place, Target, local_target, open_place
 
 PIP_TIMEOUT_SECONDS = 900
@@ -173,7 +174,9 @@ def build_wheels(column: Column, prepared: Prepared, log: Path) -> Built | None:
     with FileLock(str(directory) + ".lock"):
         failed: dict[str, str] = {}
         if record.is_file():
-            failed = json.loads(record.read_text())["failed"]
+            built = jsonfile.read(record, what="wheel build record", error=BenchmarkFailed)
+            listed = built.get("failed")
+            failed = {str(k): str(v) for k, v in listed.items()} if isinstance(listed, dict) else {}
         todo = [b for b in needing if not (directory / f".{b.name}").exists()]
         if not todo:
             return Built(directory=directory, failed=failed, seconds=0.0, cached=True)

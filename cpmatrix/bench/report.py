@@ -175,7 +175,7 @@ def _build_flags(config_args: str) -> str:
 def markdown(report: Report) -> str:
     m = report.machine
     parts = [
-        f"# {report.title}",
+        f"# {console.markdown_escape(report.title)}",
         "",
         f"{report.created}, {report.settings.name} settings "
         f"({report.settings.processes} processes x {report.settings.values} values, "
@@ -258,11 +258,12 @@ def _column_notes(report: Report) -> list[str]:
     for result in report.columns:
         env = dict(result.column.env)
         enabled = result.about.get("jit", {}).get("enabled")
+        name = console.markdown_escape(result.column.name)
         if env.get("PYTHON_JIT") == "1" and enabled is False:
-            notes.append(f"- {result.column.name}: PYTHON_JIT=1 had no effect (no JIT built in).")
+            notes.append(f"- {name}: PYTHON_JIT=1 had no effect (no JIT built in).")
         if result.unmeasured:
             names = ", ".join(result.unmeasured)
-            notes.append(f"- {result.column.name}: no -X importtime line for {names}.")
+            notes.append(f"- {name}: no -X importtime line for {names}.")
     return notes
 
 
@@ -320,7 +321,10 @@ def causes_markdown(measured: Mapping[str, causes.Scaling]) -> list[str]:
     ]
     for i, cause in enumerate(causes.CAUSES):
         lines.append(f"- **{cause.name}** (`{cause.workload}`): {cause.what}. {cause.source}.")
-        lines += [f"  - {c}: {findings[c][i].verdict.value}: {findings[c][i].why}" for c in columns]
+        for column in columns:
+            found = findings[column][i]
+            name = console.markdown_escape(column)
+            lines.append(f"  - {name}: {found.verdict.value}: {found.why}")
     return lines
 
 

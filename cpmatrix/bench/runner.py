@@ -9,7 +9,6 @@ directory and are read back from there.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -20,7 +19,7 @@ from typing import Any
 
 import pyperf
 
-from cpmatrix import console
+from cpmatrix import console, jsonfile
 from cpmatrix.bench import gcpauses, importtime, suites
 from cpmatrix.bench import pyperformance_suite as pyperformance
 from cpmatrix.bench.columns import Column
@@ -107,7 +106,7 @@ class _Session:
     def probe(self) -> None:
         output = self.remote("about.json")
         self.run("probe", suites.about_command(self.interpreter, output))
-        self.about = json.loads(self.fetch(output).read_text(encoding="utf-8"))
+        self.about = jsonfile.read(self.fetch(output), what="probe", error=BenchmarkFailed)
 
     def suite_round(self, suite: Suite, max_workers: int) -> None:
         """One round of a suite: its runs are appended to the suite's pyperf file."""
@@ -132,7 +131,8 @@ class _Session:
         output = self.fetch(self.remote(f"{suite.value}.json"))
         self.parts.append(pyperf.BenchmarkSuite.load(str(output)))
         if suite is Suite.RELEASE_CLAIMS:
-            records = json.loads(self.fetch(self.remote("gcpauses.json")).read_text("utf-8"))
+            fetched = self.fetch(self.remote("gcpauses.json"))
+            records = jsonfile.read_list(fetched, what="GC pauses", error=BenchmarkFailed)
             self.parts.append(pyperf.BenchmarkSuite(gcpauses.benchmarks(records)))
 
     def pyperformance_run(self, name: str) -> None:
@@ -155,7 +155,7 @@ class _Session:
         raw = self.remote("importtime.json")
         command = suites.importtime_command(self.interpreter, raw, self.settings, modules)
         self.run("import times", command)
-        runs = json.loads(self.fetch(raw).read_text(encoding="utf-8"))
+        runs = jsonfile.read(self.fetch(raw), what="import times", error=BenchmarkFailed)
         made, self.unmeasured = importtime.benchmarks(runs)
         if made:
             self.parts.append(pyperf.BenchmarkSuite(made))

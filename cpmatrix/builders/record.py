@@ -7,13 +7,13 @@ field in the message. Fields a record may lack (older builds, Windows) have empt
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import cpmatrix
+from cpmatrix import jsonfile
 from cpmatrix.errors import ArtifactError
 from cpmatrix.fileio import write_json_atomic
 from cpmatrix.matrix import BUILDER_KINDS
@@ -245,29 +245,14 @@ def from_json(data: object, path: Path) -> BuildRecord:
 
 def load(path: Path) -> BuildRecord:
     """The record at ``path``, validated; RecordError says what is wrong with it."""
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
+    if not path.exists():
         raise RecordError(
             f"{path} is missing: this cell's build record was not written",
             hint="build the cell first: invoke build …",
-        ) from None
-    except OSError as error:
-        raise RecordError(f"cannot read {path}: {error.strerror or error}") from None
-    if len(raw) > MAX_BYTES:
-        raise RecordError(f"{path} is larger than {MAX_BYTES} bytes; not a build record")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise RecordError(
-            f"{path} is not UTF-8 text (byte {error.start}): not a build record cpmatrix wrote",
-            hint="rebuild the cell",
-        ) from None
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise RecordError(f"{path} is not valid JSON: {error}", hint="rebuild the cell") from None
+        )
+    data = jsonfile.read(
+        path, what="build record", error=RecordError, max_bytes=MAX_BYTES, hint="rebuild the cell"
+    )
     return from_json(data, path)
 
 

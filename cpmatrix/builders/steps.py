@@ -8,7 +8,6 @@ when every phase succeeded, and writes ``build.json`` either way.
 from __future__ import annotations
 
 import datetime
-import json
 import shlex
 import shutil
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
-from cpmatrix import console, layout
+from cpmatrix import console, jsonfile, layout
 from cpmatrix import features as fx
 from cpmatrix.artifacts.archive import source_date_epoch
 from cpmatrix.builders import base, portable, record
@@ -134,10 +133,10 @@ class BuildLog:
 def last_build_seconds(record: Path) -> float | None:
     """How long the last complete build of the cell took (its build.json), if there was one."""
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = jsonfile.read(record, what="build record", error=CpmatrixError)
+    except CpmatrixError:
         return None
-    phases = data.get("phases") if isinstance(data, dict) else None
+    phases = data.get("phases")
     if data.get("result") != "ok" or not isinstance(phases, dict) or not phases:
         return None
     seconds = [v for v in phases.values() if isinstance(v, int | float)]
@@ -268,13 +267,7 @@ def _sysroot_compiler(sysroot: portable.Sysroot) -> fx.Tool:
 def _portable_report(paths: CellPaths) -> dict[str, object]:
     """What the portable phase bundled, rewrote and split off (its JSON report)."""
     report = paths.work / portable.REPORT_NAME
-    try:
-        data = json.loads(report.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise BuildFailed(f"the portable phase left no readable report {report}: {error}") from None
-    if not isinstance(data, dict):
-        raise BuildFailed(f"the portable phase's report {report} is not a JSON object")
-    return data
+    return jsonfile.read(report, what="portable phase's report", error=BuildFailed)
 
 
 def _result_of(error: BaseException) -> str:

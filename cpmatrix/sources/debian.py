@@ -15,7 +15,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix import console
+from cpmatrix import console, safetar
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources import aptsources
 from cpmatrix.sources.model import ProviderFailed, Tarball
@@ -108,14 +108,15 @@ def _download(
 def _signing_key(packaging: Path, target: Path) -> bool:
     """Copy ``debian/upstream/signing-key.asc`` out of Debian's packaging tarball (read only)."""
     try:
-        with tarfile.open(packaging, mode="r:*") as archive:
+        with safetar.open_bounded(packaging) as archive:
             member = archive.getmember("debian/upstream/signing-key.asc")
-            stream = archive.extractfile(member) if member.isfile() else None
+            small = member.isfile() and member.size <= safetar.MAX_EXTENDED_HEADER
+            stream = archive.extractfile(member) if small else None
             if stream is None:
                 return False
             target.write_bytes(stream.read())
             return True
-    except (KeyError, tarfile.TarError, OSError):
+    except (KeyError, tarfile.TarError, OSError, safetar.ArchiveRefused):
         return False
 
 

@@ -4,6 +4,7 @@ temp file that enters the cache only once its sha256 matches."""
 from __future__ import annotations
 
 import http.client
+import math
 import os
 import socket
 import time
@@ -21,6 +22,9 @@ from cpmatrix.sources.store import SourceCache, admit
 CHUNK = 1 << 20
 
 
+MAX_TIMEOUT = 86400.0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DownloadPolicy:
     timeout: float = 15.0
@@ -35,11 +39,16 @@ class DownloadPolicy:
         if not timeout:
             return cls()
         try:
-            return cls(timeout=float(timeout))
+            seconds = float(timeout)
         except ValueError:
+            seconds = math.nan
+        if not 0 < seconds <= MAX_TIMEOUT:  # also refuses nan
             raise UsageError(
-                f"CPMATRIX_DOWNLOAD_TIMEOUT={timeout!r} is not a number of seconds"
-            ) from None
+                f"CPMATRIX_DOWNLOAD_TIMEOUT={timeout[:40]!r} is not a number of seconds "
+                f"above 0 and at most {MAX_TIMEOUT:g} (a day)",
+                hint="e.g. CPMATRIX_DOWNLOAD_TIMEOUT=60, or unset it (15 s)",
+            )
+        return cls(timeout=seconds)
 
 
 class _Permanent(Exception):

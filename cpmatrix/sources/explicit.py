@@ -9,6 +9,7 @@ import subprocess
 import urllib.parse
 from pathlib import Path
 
+from cpmatrix import names
 from cpmatrix.errors import SourceError
 from cpmatrix.features import Version
 from cpmatrix.matrix import PythonRelease
@@ -37,6 +38,10 @@ def provide_tarball(
     python: PythonRelease, cache: SourceCache, source: str, policy: DownloadPolicy
 ) -> Tarball:
     name = Path(urllib.parse.urlparse(source).path if is_url(source) else source).name
+    if names.component_problem(name) is not None:
+        raise ProviderFailed(
+            f"{source[:200]} names no file (a tarball's URL or path ends in its file name)"
+        )
     expected = python.sha256 if claims_release(python, name) else None
     stored = python.tarball_name if expected else name
     if is_url(source) and not source.startswith("file:"):

@@ -4,7 +4,6 @@ then one shared read-only tree per (tarball sha256, patch set)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import stat
@@ -13,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import assert_never
 
-from cpmatrix import console, treedigest
+from cpmatrix import console, jsonfile, treedigest
 from cpmatrix.errors import SourceError
 from cpmatrix.fileio import sha256_of, write_json_atomic
 from cpmatrix.matrix import PythonRelease
@@ -31,6 +30,7 @@ from cpmatrix.sources.store import (
     SourceCache,
     cached_tarball,
     make_read_only,
+    refuse_shared,
     remove_tree,
 )
 
@@ -55,7 +55,7 @@ def prepare(
         state = " (with uncommitted changes)" if tree.git_dirty else ""
         console.info(f"source: checkout {tree.path} at {tree.git_commit or 'no git'}{state}")
         return tree
-    cache = cache or SourceCache.default()
+    cache = (cache or SourceCache.default()).open()
     policy = policy or DownloadPolicy.from_environment()
     patchset = patches.for_version(python.series, patches_root)
     chain = tuple(providers or (("explicit",) if source else DEFAULT_PROVIDERS))
@@ -187,6 +187,9 @@ def _tree(
     key = tree_key(tarball.sha256, patchset.digest)
     final = cache.trees / key
     with cache.lock(f"tree-{key}"):
+        for made in (final, listing_path(final)):
+            if made.exists():
+                refuse_shared(made)
         damage = tree_damage(final)
         if damage is not None and final.exists():
             console.warn(f"source: cached tree {final} is damaged ({damage}); rebuilding it")
@@ -237,11 +240,9 @@ def tree_damage(tree: Path) -> str | None:
     if not tree.is_dir():
         return "not extracted yet"
     try:
-        listed = json.loads(listing_path(tree).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "no listing of what it held"
-    if not isinstance(listed, dict):
-        return "its listing is not an object"
+        listed = jsonfile.read(listing_path(tree), what="tree listing", error=SourceError)
+    except SourceError:
+        return "no readable listing of what it held"
     found = treedigest.changes(tree, listed, limit=3)
     return ", ".join(found) if found else None
 

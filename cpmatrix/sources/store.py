@@ -25,8 +25,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
-from cpmatrix import layout, locks
+from cpmatrix import jsonfile, layout, locks
 from cpmatrix.errors import SourceError
 from cpmatrix.fileio import sha256_of
 from cpmatrix.sources.model import ProviderFailed, ProviderName, Tarball
@@ -107,8 +108,63 @@ class SourceCache:
 
     @staticmethod
     def _made(path: Path) -> Path:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         return path
+
+    def open(self) -> SourceCache:
+        """The cache, made private (0700, marked as cpmatrix's) if new; refused when another
+        user owns it or can write it, since a tree in it is handed out as the verified one."""
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            raise SourceError(
+                f"cannot make the source cache {self.root}: {error.strerror or error}",
+                hint="point CPMATRIX_CACHE at a directory of your own",
+            ) from None
+        for directory in (self.root, self.tarballs, self.trees, self.root / "listings"):
+            if directory.exists():
+                refuse_shared(directory)
+        marker = self.root / MARKER
+        if not marker.exists():
+            marker.write_text(MARKER_TEXT, encoding="utf-8")
+        return self
+
+    @property
+    def marked(self) -> bool:
+        """Made by cpmatrix: holds the marker :meth:`open` writes."""
+        marker = self.root / MARKER
+        if marker.is_symlink() or not marker.is_file():
+            return False
+        with marker.open("rb") as stream:
+            return stream.read(len(MARKER_TEXT) + 1) == MARKER_TEXT.encode()
+
+
+MARKER = "CACHEDIR.TAG"
+MARKER_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# cpmatrix's source cache (https://bford.info/cachedir/); invoke clean --sources removes it\n"
+)
+
+
+def refuse_shared(path: Path) -> None:
+    """A directory cpmatrix trusts must be yours and writable by you alone (as checkouts are
+    refused when another uid owns them): another user could plant a tree with its own
+    ``configure`` there."""
+    if os.name != "posix":
+        return
+    found = path.stat()
+    if found.st_uid != os.geteuid():
+        raise SourceError(
+            f"{path} is owned by uid {found.st_uid}, not by you (uid {os.geteuid()}); "
+            "cpmatrix does not trust what another user left in a cache",
+            hint="use a cache of your own: set CPMATRIX_CACHE to a directory you own",
+        )
+    if found.st_mode & 0o022:
+        raise SourceError(
+            f"{path} is writable by group or others (mode {stat.S_IMODE(found.st_mode):o}); "
+            "another user could put a source tree there",
+            hint=f"chmod go-w {path}, or set CPMATRIX_CACHE to a directory of your own",
+        )
 
 
 def admit(
@@ -156,11 +212,7 @@ def cached_tarball(
     ``reused``: served from the cache rather than just fetched; the record says both.
     """
     slot = cache.slot(sha256)
-    try:
-        recorded = json.loads((slot / "origin.json").read_text(encoding="utf-8"))
-        origin, provider = str(recorded["origin"]), recorded["provider"]
-    except (OSError, ValueError, KeyError):
-        origin, provider = "unknown (no origin.json)", "cache"
+    origin, provider = _recorded_origin(slot)
     if reused:
         origin, provider = f"first fetched by {provider} from {origin}", "cache"
     asc, key = slot / f"{name}.asc", slot / "signing-key.asc"
@@ -173,6 +225,19 @@ def cached_tarball(
         signature_file=asc if asc.is_file() else None,
         key_file=key if key.is_file() else None,
     )
+
+
+def _recorded_origin(slot: Path) -> tuple[str, ProviderName]:
+    """Where a cached tarball came from, as its origin.json says (anything odd: unknown)."""
+    try:
+        recorded = jsonfile.read(slot / "origin.json", what="origin record", error=SourceError)
+    except SourceError:
+        recorded = {}
+    origin, provider = recorded.get("origin"), recorded.get("provider")
+    for known in get_args(ProviderName):
+        if isinstance(origin, str) and provider == known:
+            return origin, known
+    return "unknown (no origin.json)", "cache"
 
 
 def _write_atomic(target: Path, data: bytes, cache: SourceCache) -> None:
@@ -200,9 +265,20 @@ def remove_tree(path: Path) -> None:
 
 
 def clean(cache: SourceCache) -> int:
-    """Remove the whole source cache; returns the bytes freed."""
+    """Remove the source cache if cpmatrix made it (its marker is there); the bytes freed.
+
+    A directory without the marker is refused, whatever CPMATRIX_CACHE says: clean removes
+    only what cpmatrix made.
+    """
     if not cache.root.exists():
         return 0
+    if not cache.marked:
+        raise SourceError(
+            f"{cache.root} was not made by cpmatrix (it has no {MARKER} of cpmatrix's); "
+            "it is not removed",
+            hint="check CPMATRIX_CACHE; remove the directory yourself if it is a cache",
+        )
+    refuse_shared(cache.root)
     size = sum(p.lstat().st_size for p in cache.root.rglob("*") if not p.is_symlink())
     remove_tree(cache.root)
     return size

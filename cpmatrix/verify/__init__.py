@@ -8,13 +8,12 @@ judged against many expectations.
 
 from __future__ import annotations
 
-import json
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, layout
+from cpmatrix import console, jsonfile, layout
 from cpmatrix.errors import CpmatrixError, VerificationFailed
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
@@ -153,10 +152,8 @@ def recorded_evidence(record: Path) -> dict[str, Any]:
     """What the build record keeps that the install tree may not show: its ``binary`` entry
     (:func:`.binary.evidence` of the unstripped files) and Windows' ``buildbat`` command."""
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
+        data = jsonfile.read(record, what="build record", error=VerificationFailed)
+    except VerificationFailed:
         return {}
     found = dict(data["binary"]) if isinstance(data.get("binary"), dict) else {}
     if isinstance(data.get("buildbat"), list):

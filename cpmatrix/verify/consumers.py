@@ -11,14 +11,15 @@ relocation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from cpmatrix import console
+from cpmatrix import console, names, safetar
 from cpmatrix.containers import Mount
-from cpmatrix.errors import UsageError
-from cpmatrix.fileio import write_json_atomic
+from cpmatrix.errors import ArtifactError, UsageError
+from cpmatrix.fileio import sha256_of, write_json_atomic
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell, Matrix
 from cpmatrix.verify.report import Expectation, VerifyReport
@@ -66,13 +67,14 @@ def artifact_target(archive: Path, *, top: str, interpreter: str, image: str) ->
     ``interpreter`` is relative to the archive's top directory (``bin/python3.13``).
     """
     archive = archive.absolute()
+    mounted = f"{ARCHIVE_MOUNT}/{archive.name}"
     return Target(
         interpreter=str(unpacked_interpreter(top, interpreter)),
         image=image,
-        mounts=(Mount(source=archive.parent, target=ARCHIVE_MOUNT, read_only=True),),
+        mounts=(Mount(source=archive, target=mounted, read_only=True),),  # the file alone
         setup=(
             ("mkdir", "-p", UNPACK_DIR),
-            ("tar", "-xzf", f"{ARCHIVE_MOUNT}/{archive.name}", "-C", UNPACK_DIR),
+            ("tar", "-xzf", mounted, "-C", UNPACK_DIR),
         ),
         description=f"{archive.name} unpacked in {image}",
     )
@@ -89,7 +91,9 @@ def write_reports(paths: CellPaths, results: Sequence[ConsumerResult]) -> None:
     directory = paths.dir / REPORT_DIR
     directory.mkdir(parents=True, exist_ok=True)
     for result in results:
-        write_json_atomic(directory / f"{result.consumer.name}.json", result.report.to_json())
+        name = f"{result.consumer.name}.json"  # a consumer name from matrix.yaml
+        report = names.join(directory, name, what="consumer report", error=ArtifactError)
+        write_json_atomic(report, result.report.to_json())
 
 
 def artifact_request(
@@ -110,6 +114,7 @@ def artifact_request(
             hint="give an archive from dist/: dist/<cell-id>.tar.gz",
         )
     data = load(beside)
+    check_archive(archive, data)
     cell = model.cell(
         python=str(data["python"]),
         variant=str(data["variant"]),
@@ -124,6 +129,31 @@ def artifact_request(
             hint="give --image IMAGE, or add consumers: [...] to the platform",
         )
     return cell, consumer_images(cell.platform.consumers)
+
+
+ARTIFACT_LIMITS = safetar.Limits(
+    max_members=100_000, max_member_bytes=256 << 20, max_total_bytes=2 << 30
+)
+"""What an artifact may unpack to: a CPython install is ~5,000 files and ~250 MB."""
+
+
+def check_archive(archive: Path, manifest: Mapping[str, Any]) -> None:
+    """Before any container starts: the archive is the one its manifest describes (size and
+    sha256), and what it unpacks to is bounded and stays in its top directory."""
+    recorded = manifest["artifact"]
+    size = archive.stat().st_size
+    if size != recorded["size"] or sha256_of(archive) != recorded["sha256"]:
+        raise ArtifactError(
+            f"--artifact {archive} is not the archive its manifest describes "
+            f"(size {size}, manifest {recorded['size']}; sha256 differs or size does)",
+            hint="take the archive and manifest from the same dist/ (invoke index --check)",
+        )
+    try:
+        top = safetar.inspect(archive, limits=ARTIFACT_LIMITS)
+    except (safetar.ArchiveRefused, safetar.ArchiveUnreadable) as refused:
+        raise ArtifactError(f"--artifact {archive} is refused: {refused}") from None
+    if top != manifest["id"]:
+        raise ArtifactError(f"--artifact {archive} unpacks to {top!r}, not {manifest['id']!r}")
 
 
 def prove(

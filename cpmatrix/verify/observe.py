@@ -9,13 +9,13 @@ others still run.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console
+from cpmatrix import console, jsonfile
 from cpmatrix.containers import Completed
+from cpmatrix.errors import VerificationFailed
 from cpmatrix.features import Version, proofs
 from cpmatrix.verify import behaviour as behaviour_script
 from cpmatrix.verify import binary, machineload, probe
@@ -123,7 +123,7 @@ class Observation:
 
     @classmethod
     def load(cls, path: Path) -> Observation:
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        return cls.from_json(jsonfile.read(path, what="observation", error=VerificationFailed))
 
 
 def _all_expected_modules() -> list[str]:
@@ -213,10 +213,11 @@ def _parse(
     if exit_code != 0 or not lines:
         return {"error": f"probe exited {exit_code}", "output_tail": output[-800:]}
     try:
-        parsed = json.loads(lines[-1])
-    except json.JSONDecodeError as error:
-        return {"error": f"unreadable probe output: {error}", "output_tail": output[-800:]}
-    return parsed if isinstance(parsed, dict) else {"error": "probe output is not an object"}
+        return jsonfile.parse(
+            lines[-1].encode(), where="the probe's output", error=VerificationFailed
+        )
+    except VerificationFailed as error:
+        return {"error": error.message, "output_tail": output[-800:]}
 
 
 def gather(place: Place, target: Target, *, behaviour: bool = True) -> Observation:

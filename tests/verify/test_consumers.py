@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -21,8 +24,8 @@ def test_the_archive_is_mounted_read_only_and_unpacked_with_the_images_own_tar(
     )
     [mount] = target.mounts
     assert (mount.source, mount.target, mount.read_only) == (
-        archive.parent,
-        consumers.ARCHIVE_MOUNT,
+        archive,  # the archive alone: nothing lying beside it reaches the container
+        f"{consumers.ARCHIVE_MOUNT}/{archive.name}",
         True,
     )
     assert target.setup[-1] == (
@@ -49,15 +52,26 @@ def test_verify_artifact_takes_the_cell_from_the_manifest_and_the_image_given(
     tmp_path: Path,
 ) -> None:
     archive = tmp_path / "cpython-3.13.5-jit-linux-x86_64.tar.gz"
-    archive.write_bytes(b"")
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        tar.addfile(tarfile.TarInfo(f"{archive.name.removesuffix('.tar.gz')}/x"), io.BytesIO())
+    archive.write_bytes(raw.getvalue())
     manifest = {
         "schema": 1,
         "id": "cpython-3.13.5-jit-linux-x86_64",
         "python": "3.13.5",
         "variant": "jit",
+        "features": ["jit"],
         "platform": "linux-x86_64",
         "profile": "release",
-        "artifact": {},
+        "cell": {},
+        "artifact": {
+            "file": archive.name,
+            "sha256": hashlib.sha256(raw.getvalue()).hexdigest(),
+            "size": len(raw.getvalue()),
+        },
+        "runs_on": {"os": "linux", "arch": "x86_64"},
+        "proven_on": [],
         "verification": {},
         "cache": {},
     }
