@@ -33,7 +33,7 @@ SECTION_TIMEOUTS: dict[str, float] = {
     "facts": 180,
     "binary": 120,
     "runtime": 120,
-    "threads": 420,  # up to 3 witness attempts of 60 s, then the speed (information)
+    "threads": 480,  # up to 2 witness attempts of 150 s, then the speed (information)
     "remote": 120,
     "venv": 600,
     "interpreters": 180,
