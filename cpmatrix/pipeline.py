@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from cpmatrix import artifacts, builders, console, containers
+from cpmatrix.builders import portable
 from cpmatrix.builders import record as build_record
 from cpmatrix.builders.base import Builder, BuildRequest, Source, commands
 from cpmatrix.errors import (
@@ -216,6 +217,7 @@ def fingerprint(cell: Cell, builder: Builder, tree: Source) -> dict[str, object]
         "source": tree.key,
         "configure": list(steps.configure),
         "configure_env": dict(steps.configure_env),
+        "portable": portable.scripts_digest(),
         **builder.identity(),
     }
 
