@@ -1,0 +1,185 @@
+"""What a team does with an artifact, proven in a consumer image that has a compiler.
+
+The bare-consumer proof (:mod:`.consumers`) shows the interpreter starts and imports every
+module. Teams also build C extensions from source with their own compiler, embed the
+interpreter, and run the console scripts, from wherever they unpacked the archive. Here the
+archive is unpacked into a directory whose path has a space, in a container of a Debian image
+with ``build-essential`` and ``pkg-config`` and nothing else, with no network, and each
+:class:`Step` runs as one shell script with no variable set for Python:
+
+- ``scripts``: ``pip3``, ``pip3.X``, ``pydoc3``, ``python3.X-config`` run through their
+  shebangs; ``idle3`` reaches the interpreter and idlelib (which then says it cannot import
+  Tkinter: tkinter is not shipped);
+  the interpreter started with an argv[0] that is not its path (``exec -a``) finds its prefix;
+- ``sdists``: ``pip install --no-binary :all:`` of real sdists with C (and C++) code, built by
+  the image's ``cc`` through what sysconfig says, then imported and used;
+- ``embed``: a C program linked with ``python3.X-config --embed`` and one linked through
+  ``pkg-config`` import ``ssl`` (an extension module that needs the program's C API).
+
+These functions compose the scripts; :func:`run` runs them and records each outcome.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from cpmatrix.containers import Completed, Container, ContainerSpec, Mount
+
+TEAM_DIR = "/opt/team space"
+"""Where the archive is unpacked: a path with a space, as on many a developer's machine."""
+EMBED_DIR = "/opt/embed"
+"""A second copy for embedding: compiler flags are words, and a path with a space splits."""
+ARCHIVE_MOUNT = "/cpmatrix-artifact"
+SDIST_MOUNT = "/cpmatrix-sdists"
+PACKAGES = ("markupsafe", "msgpack")
+"""Real sdists with C code (msgpack's is C++ too); their only build requirement is setuptools."""
+PACKAGES_WORK = (
+    "from markupsafe import _speedups, escape; "
+    "import msgpack; from msgpack import _cmsgpack; "
+    "assert str(escape('<a>')) == '&lt;a&gt;'; "
+    "assert msgpack.unpackb(msgpack.packb({'k': [1, 2]})) == {'k': [1, 2]}; "
+    "print('sdists built and work:', _speedups.__file__, _cmsgpack.__file__)"
+)
+EMBED_C = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+int main(void) {
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    PyStatus status = PyConfig_SetBytesString(&config, &config.home, PYHOME);
+    if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) Py_ExitStatusException(status);
+    int failed = PyRun_SimpleString(
+        "import ssl, _decimal, sqlite3; print('embedded:', ssl.OPENSSL_VERSION)");
+    return (Py_FinalizeEx() < 0 || failed) ? 1 : 0;
+}
+"""
+"""An embedding program: it names the home it was built against (static libpython has no
+other way to learn it) and imports ssl, whose extension module links the program's C API."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    name: str
+    script: str
+    timeout: float = 300
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    step: str
+    passed: bool
+    seconds: float
+    output: str
+
+    def record(self) -> dict[str, object]:
+        tail = "\n".join(self.output.splitlines()[-12:])
+        return {"step": self.step, "passed": self.passed, "seconds": round(self.seconds, 1)} | (
+            {} if self.passed else {"output": tail}
+        )
+
+
+def _unpack(archive: str, directory: str) -> str:
+    where = shlex.quote(directory)
+    return f"mkdir -p {where} && tar -xzf {shlex.quote(f'{ARCHIVE_MOUNT}/{archive}')} -C {where}"
+
+
+def scripts_step(prefix: str, interpreter: str) -> Step:
+    """Every console script through its shebang, from a path with a space."""
+    python = shlex.quote(f"{prefix}/{interpreter}")
+    name = PurePosixPath(interpreter).name
+    bin_dir = shlex.quote(f"{prefix}/bin")
+    script = f"""set -e
+cd /
+export PATH={bin_dir}:"$PATH"
+for pip in {bin_dir}/pip3*; do "$pip" --version; done
+pydoc3 json.dumps | head -3
+{name}-config --includes
+{name}-config --ldflags --embed
+test "$({name}-config --prefix)" = {shlex.quote(prefix)}
+set +e; idle=$(idle3 2>&1); set -e
+echo "$idle" | tail -1
+echo "$idle" | grep -Eq "No module named '_?tkinter'|IDLE can't import Tkinter"
+bash -c 'exec -a python-app "$0" -c "import sys, encodings; print(sys.prefix)"' {python} \\
+  | grep -qxF {shlex.quote(prefix)}
+echo "argv[0] python-app: prefix found"
+"""
+    return Step(name="scripts", script=script)
+
+
+def sdists_step(prefix: str, interpreter: str, packages: Sequence[str] = PACKAGES) -> Step:
+    """``pip install --no-binary :all:`` of real sdists, with no network and no variable."""
+    python = shlex.quote(f"{prefix}/{interpreter}")
+    script = f"""set -e
+cd /tmp
+{python} -m pip install --no-index --find-links {SDIST_MOUNT} --no-binary :all: \\
+  --no-cache-dir --disable-pip-version-check {" ".join(packages)}
+{python} -c {shlex.quote(PACKAGES_WORK)}
+"""
+    return Step(name="sdists", script=script, timeout=900)
+
+
+def embed_step(prefix: str, interpreter: str) -> Step:
+    """An embedding program built with python3.X-config, another with pkg-config."""
+    config = shlex.quote(f"{prefix}/{interpreter}-config")
+    home = shlex.quote(f'-DPYHOME="{prefix}"')
+    script = f"""set -e
+mkdir -p /tmp/embed && cd /tmp/embed
+cat > embed.c <<'EOF'
+{EMBED_C}
+EOF
+cc embed.c $({config} --cflags --embed) {home} -o with-config $({config} --ldflags --embed)
+./with-config
+pc=$(basename "$(ls {shlex.quote(prefix)}/lib/pkgconfig/python-3*-embed.pc | head -1)" .pc)
+export PKG_CONFIG_PATH={shlex.quote(f"{prefix}/lib/pkgconfig")}
+cc embed.c $(pkg-config --cflags "$pc") {home} -o with-pkg-config $(pkg-config --libs "$pc")
+./with-pkg-config
+"""
+    return Step(name="embed", script=script)
+
+
+def steps(archive: str, *, top: str, interpreter: str) -> tuple[Step, ...]:
+    """Unpack twice (a path with a space, and one for flags that are words), then each step."""
+    team, embed = f"{TEAM_DIR}/{top}", f"{EMBED_DIR}/{top}"
+    unpack = Step(
+        name="unpack", script=f"set -e\n{_unpack(archive, TEAM_DIR)}\n{_unpack(archive, EMBED_DIR)}"
+    )
+    return (
+        unpack,
+        scripts_step(team, interpreter),
+        sdists_step(team, interpreter),
+        embed_step(embed, interpreter),
+    )
+
+
+def spec(archive: Path, image: str, sdists: Path) -> ContainerSpec:
+    return ContainerSpec(
+        image=image,
+        mounts=(
+            Mount(source=archive.absolute().parent, target=ARCHIVE_MOUNT),
+            Mount(source=sdists.absolute(), target=SDIST_MOUNT),
+        ),
+        network=False,
+        name_hint="cpmatrix-team",
+    )
+
+
+def run(
+    archive: Path, *, top: str, interpreter: str, image: str, sdists: Path
+) -> tuple[Outcome, ...]:
+    """Every step in one container of image; a failed unpack stops the rest."""
+    outcomes = []
+    with Container(spec(archive, image, sdists)) as box:
+        for step in steps(archive.name, top=top, interpreter=interpreter):
+            done: Completed = box.run(["bash", "-c", step.script], timeout=step.timeout)
+            outcomes.append(
+                Outcome(step=step.name, passed=done.ok, seconds=done.seconds, output=done.output)
+            )
+            if step.name == "unpack" and not done.ok:
+                break
+    return tuple(outcomes)
