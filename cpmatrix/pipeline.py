@@ -332,7 +332,32 @@ def publish(
             hint=f"the reports are in {paths.dir / consumers.REPORT_DIR}",
         )
     proofs = [r.record() for r in results]
+    if cell.platform.consumers:
+        proofs.append(prove_team_work(cell, paths, staged.archive.path))
     return artifacts.package(cell, paths, key=key, dist=dist, staged=staged, proven_on=proofs)
+
+
+def prove_team_work(cell: Cell, paths: CellPaths, archive: Path) -> dict[str, object]:
+    """The team-work proof in the oldest consumer release with a compiler; a failure is not
+    published."""
+    from cpmatrix.artifacts.manifest import interpreter_path
+    from cpmatrix.verify import consumers
+
+    work = consumers.prove_teamwork(
+        archive,
+        top=cell.id,
+        interpreter=interpreter_path(cell),
+        suite=cell.platform.consumers[0],
+    )
+    if not work.passed:
+        tails = "\n".join(f"{o.step}:\n{o.record().get('output', '')}" for o in work.outcomes)
+        raise VerificationFailed(
+            f"{cell.id}: a team cannot work with it on {work.consumer.name} "
+            f"(failed: {', '.join(work.failed) or 'a step did not run'}); it is not published\n"
+            + tails,
+            hint=f"the build directory: {paths.dir}",
+        )
+    return work.record()
 
 
 def exit_code(outcomes: Sequence[CellOutcome]) -> int:

@@ -56,11 +56,23 @@ def test_every_real_build_is_proven_in_every_bare_consumer_image(
         (name, proof["consumer"], proof["passed"], proof["failed"])
         for name, data in manifests.items()
         for proof in data["proven_on"]
+        if "team_work" not in proof
     ]
     assert sorted((name, where) for name, where, _, _ in runs) == sorted(
         (name, where) for name in ("default", "freethreaded", "jit") for where in CONSUMERS
     )
     assert all(passed for _, _, passed, _ in runs), runs
+
+
+def test_every_manifest_records_the_team_work_proof_on_bullseye_with_a_compiler(
+    manifests: dict[str, dict[str, Any]],
+) -> None:
+    for name, data in manifests.items():
+        work = data["proven_on"][-1]
+        assert work["consumer"] == "bullseye+build-essential", name
+        assert work["passed"] and work["failed"] == [], work
+        steps = [step["step"] for step in work["team_work"]]
+        assert steps == ["unpack", "scripts", "sdists", "embed"], name
 
 
 def test_the_bare_consumer_reports_name_each_extension_module_that_imported(

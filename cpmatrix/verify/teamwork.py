@@ -22,11 +22,15 @@ These functions compose the scripts; :func:`run` runs them and records each outc
 from __future__ import annotations
 
 import shlex
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from cpmatrix import layout
 from cpmatrix.containers import Completed, Container, ContainerSpec, Mount
+from cpmatrix.errors import EnvironmentProblem
 
 TEAM_DIR = "/opt/team space"
 """Where the archive is unpacked: a path with a space, as on many a developer's machine."""
@@ -36,6 +40,10 @@ ARCHIVE_MOUNT = "/cpmatrix-artifact"
 SDIST_MOUNT = "/cpmatrix-sdists"
 PACKAGES = ("markupsafe", "msgpack")
 """Real sdists with C code (msgpack's is C++ too); their only build requirement is setuptools."""
+SDISTS = ("markupsafe==3.0.4", "msgpack==1.2.4", "setuptools==84.2.1")
+"""The exact sdists, setuptools included: pip builds even the build backend from source."""
+WORKBENCH_PACKAGES = ("build-essential", "pkg-config")
+"""What the team's machine has beyond the bare base system: a compiler, make, pkg-config."""
 PACKAGES_WORK = (
     "from markupsafe import _speedups, escape; "
     "import msgpack; from msgpack import _cmsgpack; "
@@ -155,6 +163,24 @@ def steps(archive: str, *, top: str, interpreter: str) -> tuple[Step, ...]:
         sdists_step(team, interpreter),
         embed_step(embed, interpreter),
     )
+
+
+def fetch_sdists(where: Path | None = None) -> Path:
+    """:data:`SDISTS` downloaded from PyPI on this host (the containers have no network)."""
+    where = where or layout.cache_dir() / "sdists"
+    where.mkdir(parents=True, exist_ok=True)
+    names = [spec.replace("==", "-") for spec in SDISTS]
+    if all(any(where.glob(f"{name}.tar.gz")) for name in names):
+        return where
+    pip = (sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:", "--no-deps")
+    done = subprocess.run([*pip, "-d", str(where), *SDISTS], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EnvironmentProblem(
+            f"pip could not download the team-work sdists ({', '.join(SDISTS)}):\n"
+            + done.stderr.strip()[-2000:],
+            hint="the team-work proof needs PyPI once; later runs use the cached sdists",
+        )
+    return where
 
 
 def spec(archive: Path, image: str, sdists: Path) -> ContainerSpec:
