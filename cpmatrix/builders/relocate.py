@@ -73,6 +73,17 @@ def neutral(text: str, compilers: dict[str, str]) -> str:
     return text
 
 
+SYSCONFIG_HEADER = "# system configuration generated and used by the sysconfig module\n"
+"""CPython's first line; uv's parser requires it, then ``build_time_vars = {`` at once."""
+PLACEHOLDER = "/install"
+"""What the prefix reads as in the literal: python-build-standalone's placeholder, which uv
+replaces with the real prefix when it installs an archive (it rewrites the file, dropping any
+code after the literal); for tar users the code after the literal replaces it on import."""
+PLACEHOLDER_TOKEN = r"(?:^|(?<=[\s='\":])|(?<=-I)|(?<=-L))/install(?=[/\s'\":]|$)"
+"""The placeholder where a path starts (``/install/lib``, ``-I/install/include``), never inside
+another path (``/usr/bin/install``)."""
+
+
 def sysconfigdata(text: str) -> tuple[str, dict[str, str], str]:
     """The rewritten ``_sysconfigdata`` module, the compiler variables as built, the prefix."""
     tree = ast.parse(text)
@@ -81,21 +92,24 @@ def sysconfigdata(text: str) -> tuple[str, dict[str, str], str]:
     compilers = compiler_words(str(values.get("CC", "")), str(values.get("CXX", "")))
     kept = (*COMPILER_VARS, "CONFIG_ARGS", "LIBM")
     built = {name: str(values[name]) for name in kept if values.get(name)}
+    prefix = str(values["prefix"])
     rewritten = {
-        key: neutral(value, compilers) if isinstance(value, str) else value
+        key: neutral(value, compilers).replace(prefix, PLACEHOLDER)
+        if isinstance(value, str)
+        else value
         for key, value in values.items()
     }
     rewritten.update({name: "" for name in CLANG_PROFILE_VARS if name in values})
-    prefix = str(values["prefix"])
     body = (
-        "# cpmatrix: the build's compilers are named as the consumer's (cc, c++) and the\n"
-        f"# build's prefix ({prefix}) is where this file lies, two levels up.\n"
-        "import os as _os\n\n"
+        f"{SYSCONFIG_HEADER}build_time_vars = {pprint.pformat(rewritten, indent=1, width=100)}\n"
+        "\n# cpmatrix: the compilers are the consumer's (cc, c++); the prefix, /install in the\n"
+        f"# literal (the build had {prefix}), is where this file lies, two levels up.\n"
+        "import os as _os\nimport re as _re\n\n"
         "_prefix = _os.path.dirname(_os.path.dirname(_os.path.dirname("
         "_os.path.abspath(__file__))))\n"
-        f"build_time_vars = {pprint.pformat(rewritten, indent=1, width=100)}\n"
         "build_time_vars = {\n"
-        f"    _key: _value.replace({prefix!r}, _prefix) if isinstance(_value, str) else _value\n"
+        f"    _key: _re.sub({PLACEHOLDER_TOKEN!r}, lambda _m: _prefix, _value)\n"
+        "    if isinstance(_value, str)\n    else _value\n"
         "    for _key, _value in build_time_vars.items()\n"
         "}\n"
     )

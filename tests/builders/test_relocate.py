@@ -19,6 +19,9 @@ build_time_vars = {{'CC': 'clang-19',
  'LDSHARED': 'clang-19 -shared -fprofile-instr-use=code.profclangd',
  'CFLAGS': '-fno-strict-overflow -Wsign-compare -Qunused-arguments -O3 -Wall',
  'INCLUDEPY': '{PREFIX}/include/python3.13',
+ 'INSTALL': '/usr/bin/install -c',
+ 'CONFIG_ARGS': "'--prefix={PREFIX}' 'CC=clang-19'",
+ 'LIBPL_FLAG': '-L{PREFIX}/lib/python3.13/config',
  'LIBDIR': '{PREFIX}/lib',
  'prefix': '{PREFIX}',
  'Py_GIL_DISABLED': 0,
@@ -103,7 +106,19 @@ def test_sysconfig_names_the_consumers_compilers_and_drops_clang_only_flags() ->
     assert values["LDSHARED"] == "cc -shared"
     assert values["CFLAGS"] == "-fno-strict-overflow -Wsign-compare -O3 -Wall"
     assert values["INCLUDEPY"] == "/x y/include/python3.13"
+    assert values["LIBPL_FLAG"] == "-L/x y/lib/python3.13/config"
+    assert values["CONFIG_ARGS"] == "'--prefix=/x y' 'CC=cc'"
+    assert values["INSTALL"] == "/usr/bin/install -c"
     assert values["SIZEOF_LONG"] == 8
+
+
+def test_the_literal_is_what_uvs_parser_reads_with_the_prefix_uv_replaces() -> None:
+    """uv reads ``_sysconfigdata`` as its header line, then ``build_time_vars = {`` and a
+    literal, and rewrites prefixes that start with /install (python-build-standalone's)."""
+    text, _, _ = relocate.sysconfigdata(SYSCONFIG)
+    assert text.startswith(relocate.SYSCONFIG_HEADER + "build_time_vars = {")
+    literal = text[len(relocate.SYSCONFIG_HEADER) :].split("\n\n", 1)[0]
+    assert PREFIX not in literal and "'INCLUDEPY': '/install/include/python3.13'" in literal
 
 
 def test_a_word_that_only_contains_the_compiler_name_is_left_alone() -> None:
@@ -191,6 +206,7 @@ def test_the_report_keeps_what_the_build_used(tmp_path: Path) -> None:
         "CC": "clang-19",
         "CXX": "clang++-19",
         "LDSHARED": "clang-19 -shared -fprofile-instr-use=code.profclangd",
+        "CONFIG_ARGS": f"'--prefix={PREFIX}' 'CC=clang-19'",
     }
     assert report["compilers"] == {"clang-19": "cc", "clang++-19": "c++"}
     assert len(report["files"]) == 6  # type: ignore[arg-type]
