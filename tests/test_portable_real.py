@@ -154,3 +154,24 @@ def test_uv_installs_the_jit_artifact_in_bare_trixie_and_runs_it(
             timeout=300,
         )
         assert ran.ok and "3.13.5" in ran.output, ran.output
+
+
+def test_every_published_artifact_has_a_valid_cyclonedx_sbom_naming_what_it_bundles(
+    manifests: dict[str, dict[str, Any]],
+) -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    validator = JsonStrictValidator(SchemaVersion.V1_6)
+    for name, data in manifests.items():
+        also = {extra["role"]: extra["file"] for extra in data["artifact"]["also"]}
+        text = (Path(data["_dist"]) / also["sbom"]).read_text()
+        assert validator.validate_str(text) is None, name
+        document = json.loads(text)
+        packages = {c["name"] for c in document["components"]}
+        assert {"cpython", "libssl1.1", "libffi7", "libmpdec3"} <= packages, name
+        assert {
+            "package": "libssl1.1",
+            "support": "OpenSSL 1.1.1 upstream",
+            "ended": "2023-09-11",
+        } in data["portable"]["unsupported"]
