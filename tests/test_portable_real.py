@@ -72,7 +72,7 @@ def test_every_manifest_records_the_team_work_proof_on_bullseye_with_a_compiler(
         assert work["consumer"] == "bullseye+build-essential", name
         assert work["passed"] and work["failed"] == [], work
         steps = [step["step"] for step in work["team_work"]]
-        assert steps == ["unpack", "scripts", "sdists", "embed"], name
+        assert steps == ["unpack", "scripts", "sdists", "embed", "cpython-tests"], name
 
 
 def test_the_bare_consumer_reports_name_each_extension_module_that_imported(

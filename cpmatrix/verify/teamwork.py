@@ -14,7 +14,9 @@ with ``build-essential`` and ``pkg-config`` and nothing else, with no network, a
 - ``sdists``: ``pip install --no-binary :all:`` of real sdists with C (and C++) code, built by
   the image's ``cc`` through what sysconfig says, then imported and used;
 - ``embed``: a C program linked with ``python3.X-config --embed`` and one linked through
-  ``pkg-config`` import ``ssl`` (an extension module that needs the program's C API).
+  ``pkg-config`` import ``ssl`` (an extension module that needs the program's C API);
+- ``cpython-tests``: the ``-tests`` archive unpacked over the tree, a chosen set of CPython's
+  own tests (:data:`CPYTHON_TESTS`) run as a user that is not root.
 
 These functions compose the scripts; :func:`run` runs them and records each outcome.
 """
@@ -51,6 +53,22 @@ PACKAGES_WORK = (
     "assert msgpack.unpackb(msgpack.packb({'k': [1, 2]})) == {'k': [1, 2]}; "
     "print('sdists built and work:', _speedups.__file__, _cmsgpack.__file__)"
 )
+CPYTHON_TESTS = (
+    "test_ssl",
+    "test_ctypes",
+    "test_decimal",
+    "test_sqlite3",
+    "test_venv",
+    "test_sysconfig",
+    "test_subprocess",
+    "test_embed",
+    "test_getpath",
+    "test_site",
+    "test_capi.test_misc",
+)
+"""CPython's tests of what a relocated, bundled, embedded interpreter relies on. Not
+test_socket: it needs /etc/services, which a minbase image lacks (a fact of the image)."""
+TEST_USER = "team"
 EMBED_C = r"""
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -151,6 +169,21 @@ cc embed.c $(pkg-config --cflags "$pc") {home} -o with-pkg-config $(pkg-config -
     return Step(name="embed", script=script)
 
 
+def cpython_tests_step(archive: str, prefix: str, interpreter: str) -> Step:
+    """The ``-tests`` archive over the unpacked tree; the chosen tests as a user, not root."""
+    tests = f"{ARCHIVE_MOUNT}/{archive.removesuffix('.tar.gz')}-tests.tar.gz"
+    python = shlex.quote(f"{prefix}/{interpreter}")
+    command = f"{python} -m test -j2 --timeout 600 {' '.join(CPYTHON_TESTS)}"
+    script = f"""set -e
+tar -xzf {shlex.quote(tests)} -C {shlex.quote(TEAM_DIR)}
+id {TEST_USER} >/dev/null 2>&1 || useradd -m {TEST_USER}
+chown -R {TEST_USER} {shlex.quote(TEAM_DIR)}
+cd /tmp
+su {TEST_USER} -c {shlex.quote(command)}
+"""
+    return Step(name="cpython-tests", script=script, timeout=1200)
+
+
 def steps(archive: str, *, top: str, interpreter: str) -> tuple[Step, ...]:
     """Unpack twice (a path with a space, and one for flags that are words), then each step."""
     team, embed = f"{TEAM_DIR}/{top}", f"{EMBED_DIR}/{top}"
@@ -162,6 +195,7 @@ def steps(archive: str, *, top: str, interpreter: str) -> tuple[Step, ...]:
         scripts_step(team, interpreter),
         sdists_step(team, interpreter),
         embed_step(embed, interpreter),
+        cpython_tests_step(archive, team, interpreter),
     )
 
 

@@ -12,7 +12,9 @@ TOP = "cpython-3.13.5-freethreaded-linux-x86_64"
 
 def test_the_archive_is_unpacked_into_a_path_with_a_space_and_a_second_one_for_embedding() -> None:
     steps = teamwork.steps(f"{TOP}.tar.gz", top=TOP, interpreter="bin/python3.13t")
-    assert [s.name for s in steps] == ["unpack", "scripts", "sdists", "embed"]
+    assert [s.name for s in steps] == ["unpack", "scripts", "sdists", "embed", "cpython-tests"]
+    assert f"/cpmatrix-artifact/{TOP}-tests.tar.gz" in steps[4].script
+    assert "su team -c" in steps[4].script and "test_subprocess" in steps[4].script
     assert "'/opt/team space'" in steps[0].script and "/opt/embed" in steps[0].script
     assert f"'/opt/team space/{TOP}/bin/python3.13t' -m pip install" in steps[2].script
     assert "--no-binary :all:" in steps[2].script and "--no-index" in steps[2].script

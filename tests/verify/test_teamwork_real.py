@@ -107,7 +107,7 @@ def test_a_team_builds_sdists_embeds_and_runs_every_script_in_bullseye_with_a_co
     )
     took = {o.step: round(o.seconds, 1) for o in outcomes}
     print(f"{variant}: {time.monotonic() - started:.1f}s in all; per step {took}")
-    assert [o.step for o in outcomes] == ["unpack", "scripts", "sdists", "embed"]
+    assert [o.step for o in outcomes] == ["unpack", "scripts", "sdists", "embed", "cpython-tests"]
     failed = [(o.step, o.output[-3000:]) for o in outcomes if not o.passed]
     assert failed == [], failed
     embedded = next(o for o in outcomes if o.step == "embed").output
