@@ -18,7 +18,7 @@ import pytest
 from conftest import PUBLISHED_VARIANTS
 
 from cpmatrix import elfinfo
-from cpmatrix.artifacts import manifest, validate
+from cpmatrix.artifacts import index, manifest, validate
 from cpmatrix.builders import finish_tree
 from cpmatrix.builders.image import SUITE_GLIBC, SYSROOT_SUITE, base_image
 from cpmatrix.containers import Container, ContainerSpec, Mount
@@ -34,7 +34,7 @@ def manifests(published: Path) -> dict[str, dict[str, Any]]:
     """conftest's published cells: their manifests by variant, and where dist/ is."""
     found = {}
     for path in sorted(published.glob("*.json")):
-        if path.name != "index.json":
+        if index.is_manifest(path.name):
             data = manifest.load(path)
             found[str(data["variant"])] = data | {"_dist": str(published)}
     return found
