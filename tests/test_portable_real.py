@@ -112,6 +112,7 @@ def test_archives_are_stripped_with_debug_info_beside_them(
         "archive-zst": f"{data['id']}.tar.zst",
         "tests": f"{data['id']}-tests.tar.gz",
         "dbgsym": f"{data['id']}-dbgsym.tar.gz",
+        "sbom": f"{data['id']}.cdx.json",
     }
     assert all((dist / name).is_file() for name in roles.values())
     interpreter = built_cells["jit"].paths.install / data["artifact"]["interpreter"]
