@@ -61,7 +61,8 @@ def test_libraries_past_their_support_are_marked_as_of_the_day() -> None:
     ]
     assert ended == ["OpenSSL 1.1.1 upstream: 2023-09-11", "Debian 11 LTS: 2026-08-31"]
     assert not [p for p in before["components"][1]["properties"] if "support" in p["name"]]
-    assert sbom.unsupported(BUNDLED, "2026-12-05") == [
+    crypto = {**BUNDLED[0], "soname": "libcrypto.so.1.1"}  # the same package, listed once
+    assert sbom.unsupported([*BUNDLED, crypto], "2026-12-05") == [
         {"package": "libssl1.1", "support": "OpenSSL 1.1.1 upstream", "ended": "2023-09-11"},
         {"package": "libssl1.1", "support": "Debian 11 LTS", "ended": "2026-08-31"},
         {"package": "libffi7", "support": "Debian 11 LTS", "ended": "2026-08-31"},

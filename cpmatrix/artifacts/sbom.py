@@ -38,11 +38,13 @@ def _date(epoch: int) -> str:
 
 
 def unsupported(bundled: list[Mapping[str, Any]], today: str) -> list[dict[str, str]]:
-    """Each bundled package past its upstream's or its Debian release's support."""
+    """Each bundled package (once, however many of its libraries are bundled) past its
+    upstream's or its Debian release's support."""
+    packages = dict.fromkeys(str(entry["package"]) for entry in bundled)
     return [
-        {"package": str(entry["package"]), "support": end.by, "ended": end.ended}
-        for entry in bundled
-        for end in debian.support_ended(str(entry["package"]), SUITE, today)
+        {"package": package, "support": end.by, "ended": end.ended}
+        for package in packages
+        for end in debian.support_ended(package, SUITE, today)
     ]
 
 
