@@ -11,20 +11,51 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ELF_MAGIC = b"\x7fELF"
 SHT_DYNAMIC = 6
 SHT_GNU_VERNEED = 0x6FFFFFFE
 DT_NULL, DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH = 0, 1, 14, 15, 29
+DT_TEXTREL, DT_BIND_NOW, DT_FLAGS, DT_FLAGS_1 = 22, 24, 30, 0x6FFFFFFB
+DF_TEXTREL, DF_BIND_NOW, DF_1_NOW = 0x4, 0x8, 0x1
+PT_LOAD, PT_DYNAMIC, PT_GNU_STACK, PT_GNU_RELRO = 1, 2, 0x6474E551, 0x6474E552
+PF_X, PF_W = 0x1, 0x2
 MACHINES = {3: "x86", 40: "arm", 62: "x86_64", 183: "aarch64", 243: "riscv64"}
 GLIBC_VERSION = re.compile(r"^GLIBC_(\d+(?:\.\d+)+)$")
 
 
 class NotElf(ValueError):
     """The file is not a (well-formed) ELF file."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hardening:
+    """What the loader enforces for one file, as python-build-standalone's validator reads it:
+    a stack that is not executable, read-only relocations, no text relocations, no segment
+    both writable and executable; BIND_NOW (full RELRO) where the file was linked so."""
+
+    executable_stack: bool
+    relro: bool
+    bind_now: bool
+    text_relocations: bool
+    writable_and_executable: bool
+
+    def problems(self) -> tuple[str, ...]:
+        """What the gate refuses (BIND_NOW is recorded, not required: CPython's own link
+        does not ask for it)."""
+        found = []
+        if self.executable_stack:
+            found.append("executable stack (PT_GNU_STACK missing or with PF_X)")
+        if not self.relro:
+            found.append("no RELRO segment (PT_GNU_RELRO)")
+        if self.text_relocations:
+            found.append("text relocations (DT_TEXTREL)")
+        if self.writable_and_executable:
+            found.append("a segment both writable and executable")
+        return tuple(found)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +68,8 @@ class ElfFile:
     versions: tuple[tuple[str, str], ...]  # (library, version name) from .gnu.version_r
     runpath: tuple[str, ...] = ()
     """DT_RUNPATH (or the older DT_RPATH) entries, ``$ORIGIN`` unexpanded."""
+    hardening: Hardening | None = None
+    """For files the loader maps (with program headers); None for object files."""
 
     @property
     def glibc(self) -> tuple[int, ...] | None:
@@ -55,6 +88,8 @@ class Requirements:
     min_glibc_required_by: str | None
     external_libraries: tuple[str, ...]
     elf_files: int
+    hardening: Mapping[str, int] = field(default_factory=dict)
+    """Of the files the loader maps: how many have each property (:func:`hardening_counts`)."""
 
     def record(self) -> dict[str, object]:
         return {
@@ -63,7 +98,21 @@ class Requirements:
             "min_glibc_required_by": self.min_glibc_required_by,
             "needed_libraries": list(self.external_libraries),
             "elf_files": self.elf_files,
+            "hardening": dict(self.hardening),
         }
+
+
+def hardening_counts(files: Iterable[ElfFile]) -> dict[str, int]:
+    """How many of the files the loader maps have each hardening property."""
+    found = [f.hardening for f in files if f.hardening is not None]
+    return {
+        "mapped_files": len(found),
+        "non_executable_stack": sum(not h.executable_stack for h in found),
+        "relro": sum(h.relro for h in found),
+        "bind_now": sum(h.bind_now for h in found),
+        "text_relocations": sum(h.text_relocations for h in found),
+        "writable_and_executable": sum(h.writable_and_executable for h in found),
+    }
 
 
 def _glibc_tuple(name: str) -> tuple[int, ...] | None:
@@ -129,6 +178,38 @@ class _Dynamic:
     soname: str | None
     needed: tuple[str, ...]
     runpath: tuple[str, ...]
+    bind_now: bool = False
+    text_relocations: bool = False
+
+
+def _segments(elf: _Reader) -> list[tuple[int, int]]:
+    """(p_type, p_flags) of every program header."""
+    (phoff,) = elf.unpack("A", 0x20 if elf.is64 else 0x1C)
+    phentsize, phnum = elf.unpack("HH", 0x36 if elf.is64 else 0x2A)
+    found = []
+    for index in range(phnum if phoff else 0):
+        at = phoff + index * phentsize
+        if elf.is64:
+            kind, flags = elf.unpack("II", at)
+        else:
+            (kind,), (flags,) = elf.unpack("I", at), elf.unpack("I", at + 24)
+        found.append((kind, flags))
+    return found
+
+
+def _hardening(segments: list[tuple[int, int]], dynamic: _Dynamic) -> Hardening | None:
+    if not segments:
+        return None
+    stacks = [flags for kind, flags in segments if kind == PT_GNU_STACK]
+    return Hardening(
+        executable_stack=not stacks or bool(stacks[0] & PF_X),
+        relro=any(kind == PT_GNU_RELRO for kind, _ in segments),
+        bind_now=dynamic.bind_now,
+        text_relocations=dynamic.text_relocations,
+        writable_and_executable=any(
+            kind == PT_LOAD and flags & PF_W and flags & PF_X for kind, flags in segments
+        ),
+    )
 
 
 def _dynamic(elf: _Reader, section: _Section, strtab: int) -> _Dynamic:
@@ -137,6 +218,7 @@ def _dynamic(elf: _Reader, section: _Section, strtab: int) -> _Dynamic:
     soname: str | None = None
     needed: list[str] = []
     runpath: list[str] = []
+    bind_now = text_relocations = False
     for offset in range(section.offset, section.offset + section.size, step):
         tag, value = elf.unpack(entry, offset)
         if tag == DT_NULL:
@@ -147,7 +229,10 @@ def _dynamic(elf: _Reader, section: _Section, strtab: int) -> _Dynamic:
             soname = elf.string(strtab, value)
         elif tag in (DT_RUNPATH, DT_RPATH):
             runpath.extend(p for p in elf.string(strtab, value).split(":") if p)
-    return _Dynamic(soname, tuple(needed), tuple(runpath))
+        bind_now |= tag == DT_BIND_NOW or (tag == DT_FLAGS and bool(value & DF_BIND_NOW))
+        bind_now |= tag == DT_FLAGS_1 and bool(value & DF_1_NOW)
+        text_relocations |= tag == DT_TEXTREL or (tag == DT_FLAGS and bool(value & DF_TEXTREL))
+    return _Dynamic(soname, tuple(needed), tuple(runpath), bind_now, text_relocations)
 
 
 def _verneed(elf: _Reader, section: _Section, strtab: int) -> Iterator[tuple[str, str]]:
@@ -189,6 +274,7 @@ def parse(data: bytes) -> ElfFile:
         needed=dynamic.needed,
         versions=tuple(versions),
         runpath=dynamic.runpath,
+        hardening=_hardening(_segments(elf), dynamic),
     )
 
 
@@ -226,4 +312,5 @@ def requirements(root: Path, files: Iterable[Path] | None = None) -> Requirement
         min_glibc_required_by=highest[1] if highest else None,
         external_libraries=tuple(external),
         elf_files=len(found),
+        hardening=hardening_counts(found.values()),
     )

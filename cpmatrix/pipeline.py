@@ -14,8 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cpmatrix import artifacts, builders, console, containers
+from cpmatrix.builders import portable
 from cpmatrix.builders import record as build_record
 from cpmatrix.builders.base import Builder, BuildRequest, Source, commands
 from cpmatrix.errors import (
@@ -29,6 +31,9 @@ from cpmatrix.errors import (
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import ALLOWED_BUILDERS, BUILDER_KINDS, BuilderKind, Cell
 from cpmatrix.signals import sigterm_as_interrupt
+
+if TYPE_CHECKING:
+    from cpmatrix.verify.consumers import TeamWork
 
 MIN_JOBS_PER_CELL = 2
 
@@ -236,6 +241,7 @@ def fingerprint(cell: Cell, builder: Builder, tree: Source) -> dict[str, object]
         "source": tree.key,
         "configure": list(steps.configure),
         "configure_env": dict(steps.configure_env),
+        "portable": portable.scripts_digest(),
         **builder.identity(),
     }
 
@@ -354,11 +360,39 @@ def publish(
             hint=f"the reports are in {paths.dir / consumers.REPORT_DIR}",
         )
     proven_on = [r.record() for r in results]
+    times = [ProofTime(place=r.consumer.name, seconds=r.report.seconds) for r in results]
+    if cell.platform.consumers:
+        work = prove_team_work(cell, paths, staged.archive.path)
+        proven_on.append(work.record())
+        seconds = sum(outcome.seconds for outcome in work.outcomes)
+        times.append(ProofTime(place=f"team work on {work.consumer.name}", seconds=seconds))
     artifact = artifacts.package(
         cell, paths, key=key, dist=dist, staged=staged, proven_on=proven_on
     )
-    times = (ProofTime(place=r.consumer.name, seconds=r.report.seconds) for r in results)
     return Published(artifact=artifact, proofs=tuple(times))
+
+
+def prove_team_work(cell: Cell, paths: CellPaths, archive: Path) -> TeamWork:
+    """The team-work proof in the oldest consumer release with a compiler; a failure is not
+    published."""
+    from cpmatrix.artifacts.manifest import interpreter_path
+    from cpmatrix.verify import consumers
+
+    work = consumers.prove_teamwork(
+        archive,
+        top=cell.id,
+        interpreter=interpreter_path(cell),
+        suite=cell.platform.consumers[0],
+    )
+    if not work.passed:
+        tails = "\n".join(f"{o.step}:\n{o.record().get('output', '')}" for o in work.outcomes)
+        raise VerificationFailed(
+            f"{cell.id}: a team cannot work with it on {work.consumer.name} "
+            f"(failed: {', '.join(work.failed) or 'a step did not run'}); it is not published\n"
+            + tails,
+            hint=f"the build directory: {paths.dir}",
+        )
+    return work
 
 
 def exit_code(outcomes: Sequence[CellOutcome]) -> int:

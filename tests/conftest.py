@@ -162,3 +162,12 @@ def freethreaded_cell(request: pytest.FixtureRequest) -> BuiltCell:
         paths=paths,
     )
     return BuiltCell(cell=cell, paths=paths, outcome=outcome)
+
+
+@pytest.fixture
+def unpatched_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No patches/ series: for tests that prepare small fake CPython tarballs, which lack the
+    files the shipped 3.13 patches change (Modules/getpath.py, Lib/ssl.py)."""
+    from cpmatrix.sources import patches
+
+    monkeypatch.setattr(patches, "PATCHES_ROOT", tmp_path / "no-patches")

@@ -68,6 +68,7 @@ def test_package_writes_archive_manifest_and_index(tmp_path: Path, jit: Cell) ->
             f"{jit.id}.tar.zst",
             f"{jit.id}-tests.tar.gz",
             f"{jit.id}.json",
+            f"{jit.id}.cdx.json",
             "index.json",
             "SHA256SUMS",
             "uv",
@@ -152,7 +153,7 @@ def test_index_lets_a_consumer_pick_by_version_variant_platform(
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count(": OK") == 8  # per cell: .tar.gz, .tar.zst, -tests, manifest
+    assert done.stdout.count(": OK") == 10  # per cell: .tar.gz, .tar.zst, -tests, SBOM, manifest
 
 
 def run_index_check(dist: Path) -> subprocess.CompletedProcess[str]:
@@ -301,7 +302,8 @@ def test_package_all_skips_what_failed_and_says_so(
     assert "1 of 2 built cells were not packaged" in done.stderr
     names = sorted(p.name for p in (tmp_path / "dist").iterdir())
     expected = ["SHA256SUMS", "index.json", "uv", f"{jit.id}.json", f"{jit.id}.tar.gz"]
-    assert names == sorted([*expected, f"{jit.id}.tar.zst", f"{jit.id}-tests.tar.gz"])
+    extras = [f"{jit.id}.tar.zst", f"{jit.id}-tests.tar.gz", f"{jit.id}.cdx.json"]
+    assert names == sorted([*expected, *extras])
 
 
 def test_install_tree_helper_is_real(tmp_path: Path) -> None:

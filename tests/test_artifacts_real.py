@@ -40,7 +40,7 @@ def test_three_real_cells_give_three_archives_manifests_and_an_index(
     dist: Path, verified: dict[str, object]
 ) -> None:
     ids = sorted(built.cell.id for built in verified.values())  # type: ignore[attr-defined]
-    suffixes = (".tar.gz", ".tar.zst", "-tests.tar.gz", "-dbgsym.tar.gz", ".json")
+    suffixes = (".tar.gz", ".tar.zst", "-tests.tar.gz", "-dbgsym.tar.gz", ".json", ".cdx.json")
     expected = {f"{i}{suffix}" for i in ids for suffix in suffixes}
     assert {p.name for p in dist.iterdir()} == expected | {"index.json", "SHA256SUMS", "uv"}
     listing = json.loads((dist / "index.json").read_text())
@@ -54,7 +54,7 @@ def test_three_real_cells_give_three_archives_manifests_and_an_index(
         text=True,
         check=False,
     )
-    assert done.returncode == 0 and done.stdout.count(": OK") == 15, done.stdout
+    assert done.returncode == 0 and done.stdout.count(": OK") == 18, done.stdout
 
 
 def test_manifests_say_where_each_real_build_can_run(

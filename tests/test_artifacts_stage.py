@@ -35,3 +35,15 @@ def test_the_archive_leaves_the_test_package_to_its_own_archive(tmp_path: Path) 
         "c/lib/python3.13/test",
         "c/lib/python3.13/test/test_x.py",
     ]
+
+
+def test_the_archive_leaves_out_the_bytecode_for_python_oo(tmp_path: Path) -> None:
+    root = tree(tmp_path / "tree")
+    cache = root / "lib/python3.13/json/__pycache__"
+    cache.mkdir()
+    for level in ("", ".opt-1", ".opt-2"):
+        (cache / f"__init__.cpython-313{level}.pyc").write_bytes(b"\0")
+    main = tmp_path / "main.tar.gz"
+    write_tar_gz(root, main, top="c", select=stage.shipped)
+    cached = sorted(n.rsplit("/", 1)[1] for n in names(main) if n.endswith(".pyc"))
+    assert cached == ["__init__.cpython-313.opt-1.pyc", "__init__.cpython-313.pyc"]

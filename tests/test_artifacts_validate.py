@@ -9,6 +9,7 @@ from pathlib import Path
 import elfkit
 import pytest
 
+from cpmatrix import elfinfo
 from cpmatrix.artifacts import validate
 from cpmatrix.builders import finish_tree
 from cpmatrix.errors import ArtifactError
@@ -59,3 +60,36 @@ def test_a_glibc_version_above_the_floor_is_named(tmp_path: Path) -> None:
     below = ".".join(map(str, (highest[0], highest[1] - 1)))
     problems = [str(p) for p in validate.check_tree(tree, glibc_floor=below)]
     assert problems and all(f"above the floor {below}" in p for p in problems)
+
+
+def hardened_module(tree: Path, name: str, *flags: str) -> Path:
+    """A shared object in lib-dynload, linked with these extra flags."""
+    source = tree.parent / f"{name}.c"
+    source.write_text("int cpmx_hardening(void) { return 1; }\n")
+    out = tree / "lib/python3.13/lib-dynload" / f"{name}.so"
+    elfkit.cc("-shared", "-fPIC", "-o", out, source, *flags)
+    return out
+
+
+def test_the_gate_refuses_a_tree_with_an_executable_stack_elf_file(tmp_path: Path) -> None:
+    tree = bundled_tree(tmp_path)
+    hardened_module(tree, "_execstack", "-Wl,-z,execstack")
+    problems = [str(p) for p in validate.check_tree(tree, glibc_floor=HOST_GLIBC)]
+    assert problems == [
+        "lib/python3.13/lib-dynload/_execstack.so: "
+        "executable stack (PT_GNU_STACK missing or with PF_X)"
+    ]
+    with pytest.raises(ArtifactError, match="executable stack"):
+        validate.require_portable(tree, cell_id="cpython-x", glibc_floor=HOST_GLIBC)
+
+
+def test_the_gate_refuses_no_relro_and_records_bind_now(tmp_path: Path) -> None:
+    tree = bundled_tree(tmp_path)
+    hardened_module(tree, "_norelro", "-Wl,-z,norelro")
+    hardened_module(tree, "_now", "-Wl,-z,relro,-z,now")
+    problems = [str(p) for p in validate.check_tree(tree, glibc_floor=HOST_GLIBC)]
+    assert problems == ["lib/python3.13/lib-dynload/_norelro.so: no RELRO segment (PT_GNU_RELRO)"]
+    record = elfinfo.requirements(tree).record()["hardening"]
+    assert isinstance(record, dict) and record["mapped_files"] == 6
+    assert (record["relro"], record["bind_now"], record["non_executable_stack"]) == (5, 1, 6)
+    assert record["text_relocations"] == record["writable_and_executable"] == 0

@@ -129,6 +129,7 @@ prefix=$(echo "$@" | tr ' ' '\\n' | sed -n 's/^--prefix=//p')
 """
 
 
+@pytest.mark.usefixtures("unpatched_sources")
 def test_the_native_builder_writes_a_record_the_reader_accepts(tmp_path: Path) -> None:
     """A real run of the shared POSIX steps (configure, make, make install on this host)."""
 

@@ -12,7 +12,7 @@ from artifactkit import build_record
 from cpmatrix import pipeline
 from cpmatrix.errors import UsageError
 from cpmatrix.layout import CellPaths
-from cpmatrix.matrix import Matrix
+from cpmatrix.matrix import Cell, Matrix
 from cpmatrix.matrixfile import load
 from cpmatrix.pipeline import CellOutcome, Status
 
@@ -118,3 +118,25 @@ def test_a_source_that_cannot_be_had_fails_its_cells_not_the_run(
     assert "could not obtain CPython 3.13.5" in result.reason
     assert pipeline.exit_code([result]) == 4
     assert not (tmp_path / cell.id).exists()
+
+
+def test_a_change_to_the_portable_phase_makes_a_new_fingerprint(
+    jit: Cell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The portable phase rewrites the installed tree: a tree made portable by an older
+    finish script must not count as up to date (it did before #24)."""
+    from types import SimpleNamespace
+
+    from cpmatrix.builders import portable
+
+    builder = SimpleNamespace(identity=lambda: {"image": "sha256:1"})
+    tree = SimpleNamespace(key="tree-key")
+    before = pipeline.fingerprint(jit, builder, tree)  # type: ignore[arg-type]
+    files = portable.script_files()
+    changed = {**files, portable.SCRIPT_NAME: files[portable.SCRIPT_NAME] + b"\n# changed\n"}
+    monkeypatch.setattr(portable, "script_files", lambda: changed)
+    after = pipeline.fingerprint(jit, builder, tree)  # type: ignore[arg-type]
+    assert before["portable"] != after["portable"]
+    assert {k: v for k, v in before.items() if k != "portable"} == {
+        k: v for k, v in after.items() if k != "portable"
+    }

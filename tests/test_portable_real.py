@@ -18,7 +18,7 @@ import pytest
 from conftest import PUBLISHED_VARIANTS
 
 from cpmatrix import elfinfo
-from cpmatrix.artifacts import manifest, validate
+from cpmatrix.artifacts import index, manifest, validate
 from cpmatrix.builders import finish_tree
 from cpmatrix.builders.image import SUITE_GLIBC, SYSROOT_SUITE, base_image
 from cpmatrix.containers import Container, ContainerSpec, Mount
@@ -34,7 +34,7 @@ def manifests(published: Path) -> dict[str, dict[str, Any]]:
     """conftest's published cells: their manifests by variant, and where dist/ is."""
     found = {}
     for path in sorted(published.glob("*.json")):
-        if path.name != "index.json":
+        if index.is_manifest(path.name):
             data = manifest.load(path)
             found[str(data["variant"])] = data | {"_dist": str(published)}
     return found
@@ -56,11 +56,23 @@ def test_every_real_build_is_proven_in_every_bare_consumer_image(
         (name, proof["consumer"], proof["passed"], proof["failed"])
         for name, data in manifests.items()
         for proof in data["proven_on"]
+        if "team_work" not in proof
     ]
     assert sorted((name, where) for name, where, _, _ in runs) == sorted(
         (name, where) for name in ("default", "freethreaded", "jit") for where in CONSUMERS
     )
     assert all(passed for _, _, passed, _ in runs), runs
+
+
+def test_every_manifest_records_the_team_work_proof_on_bullseye_with_a_compiler(
+    manifests: dict[str, dict[str, Any]],
+) -> None:
+    for name, data in manifests.items():
+        work = data["proven_on"][-1]
+        assert work["consumer"] == "bullseye+build-essential", name
+        assert work["passed"] and work["failed"] == [], work
+        steps = [step["step"] for step in work["team_work"]]
+        assert steps == ["unpack", "scripts", "sdists", "embed", "cpython-tests"], name
 
 
 def test_the_bare_consumer_reports_name_each_extension_module_that_imported(
@@ -100,6 +112,7 @@ def test_archives_are_stripped_with_debug_info_beside_them(
         "archive-zst": f"{data['id']}.tar.zst",
         "tests": f"{data['id']}-tests.tar.gz",
         "dbgsym": f"{data['id']}-dbgsym.tar.gz",
+        "sbom": f"{data['id']}.cdx.json",
     }
     assert all((dist / name).is_file() for name in roles.values())
     interpreter = built_cells["jit"].paths.install / data["artifact"]["interpreter"]
@@ -142,3 +155,24 @@ def test_uv_installs_the_jit_artifact_in_bare_trixie_and_runs_it(
             timeout=300,
         )
         assert ran.ok and "3.13.5" in ran.output, ran.output
+
+
+def test_every_published_artifact_has_a_valid_cyclonedx_sbom_naming_what_it_bundles(
+    manifests: dict[str, dict[str, Any]],
+) -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    validator = JsonStrictValidator(SchemaVersion.V1_6)
+    for name, data in manifests.items():
+        also = {extra["role"]: extra["file"] for extra in data["artifact"]["also"]}
+        text = (Path(data["_dist"]) / also["sbom"]).read_text()
+        assert validator.validate_str(text) is None, name
+        document = json.loads(text)
+        packages = {c["name"] for c in document["components"]}
+        assert {"cpython", "libssl1.1", "libffi7", "libmpdec3"} <= packages, name
+        assert {
+            "package": "libssl1.1",
+            "support": "OpenSSL 1.1.1 upstream",
+            "ended": "2023-09-11",
+        } in data["portable"]["unsupported"]

@@ -169,5 +169,6 @@ def test_a_full_disk_names_the_path_and_leaves_nothing_new(
         artifacts.package(jit, paths, key=key_for(jit), dist=dist)
     message = full.value.message
     assert "No space left on device" in message
-    assert str(dist / f"{jit.id}.json") in message and "nothing was published" in message
+    written_last = (str(dist / f"{jit.id}{name}") for name in (".json", ".cdx.json"))
+    assert any(path in message for path in written_last) and "nothing was published" in message
     assert state(dist) == before == {}

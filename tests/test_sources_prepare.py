@@ -44,7 +44,8 @@ while not go.exists():
     time.sleep(0.005)
 release = small_release({url!r}, Path({data!r}).read_bytes())
 tree = prepare(release, cache=SourceCache(Path({cache!r})), providers=("cache", "url"),
-               policy=DownloadPolicy(timeout=30, attempts=1))
+               policy=DownloadPolicy(timeout=30, attempts=1),
+               patches_root=go.parent / "no-patches")
 print(tree.path)
 """
 
@@ -292,3 +293,6 @@ def test_a_damaged_cached_tree_is_rebuilt_from_the_verified_tarball(tmp_path: Pa
     set_aside = sorted(cache.tmp.glob(f"set-aside-*/{tree.name}"))
     assert len(set_aside) == 3  # not deleted under a build that may have them mounted
     assert any((old / "Lib/extra.py").is_file() for old in set_aside)
+
+
+pytestmark = pytest.mark.usefixtures("unpatched_sources")

@@ -31,6 +31,7 @@ def leftovers(cache: SourceCache) -> list[str]:
     return found
 
 
+@pytest.mark.usefixtures("unpatched_sources")
 def test_good_download_becomes_a_read_only_tree(tmp_path: Path) -> None:
     data = tarball_bytes()
     cache = SourceCache(tmp_path / "cache")
@@ -93,6 +94,7 @@ def test_not_found_is_not_retried(tmp_path: Path) -> None:
         assert server.hits[NAME] == 1
 
 
+@pytest.mark.usefixtures("unpatched_sources")
 def test_server_error_is_retried(tmp_path: Path) -> None:
     data = tarball_bytes()
     with serving({NAME: Route(data, "fail-once")}) as server:

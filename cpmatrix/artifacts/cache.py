@@ -23,6 +23,7 @@ import cpmatrix
 from cpmatrix import console, layout
 from cpmatrix import features as fx
 from cpmatrix.artifacts import manifest
+from cpmatrix.builders import portable
 from cpmatrix.errors import ArtifactError
 from cpmatrix.fileio import sha256_of
 from cpmatrix.matrix import BuilderKind, Cell
@@ -138,6 +139,7 @@ def content_key(
         "profile": cell.profile,
         "builder": kind or cell.platform.builder,
         "toolchain": dict(sorted(toolchain.items())),
+        "portable": portable.scripts_digest(),
     }
     canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
     return ContentKey(digest=hashlib.sha256(canonical.encode()).hexdigest(), inputs=inputs)

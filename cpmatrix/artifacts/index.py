@@ -20,7 +20,7 @@ from typing import Any
 
 import cpmatrix
 from cpmatrix import console, jsonfile, layout, locks, names
-from cpmatrix.artifacts import manifest, publish, uvindex
+from cpmatrix.artifacts import manifest, publish, sbom, uvindex
 from cpmatrix.artifacts.archive import remove_stale_partials
 from cpmatrix.errors import ArtifactError
 from cpmatrix.fileio import sha256_of
@@ -49,9 +49,14 @@ def lock(dist: Path) -> contextlib.AbstractContextManager[None]:
     return locks.held(path, purpose=f"writing {dist}", gave_up=ArtifactError)
 
 
+def is_manifest(name: str) -> bool:
+    """dist/'s JSON files other than the index and the SBOMs (``<cell-id>.cdx.json``)."""
+    return name.endswith(".json") and name != INDEX and not name.endswith(sbom.SUFFIX)
+
+
 def manifests(dist: Path) -> Iterator[Path]:
     for path in sorted(dist.glob("*.json")):
-        if path.name != INDEX:
+        if is_manifest(path.name):
             yield path
 
 
@@ -101,7 +106,9 @@ def stage_index(
     future = {path.name: path for path in manifests(publication.dist)}
     for path in future.values():
         publish.refuse_link(path)
-    future.update(publication.staged(".json"))
+    future.update(
+        (name, path) for name, path in publication.staged(".json").items() if is_manifest(name)
+    )
     entries = [entry(manifest.load(path), path) for _, path in sorted(future.items())]
     index = {
         "schema": INDEX_SCHEMA,

@@ -138,6 +138,7 @@ def portable_section(cell: Cell, record: BuildRecord) -> dict[str, Any] | None:
         "glibc_floor": cell.platform.glibc_floor,
         "bundled": list(portable.get("bundled", [])),
         "left_out": dict(LEFT_OUT),
+        "relocated": dict(portable.get("relocated", {})),
     }
 
 

@@ -6,13 +6,14 @@ Only a cell whose verification passed is packaged: one that failed stays in
 
 from __future__ import annotations
 
+import datetime
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from cpmatrix import console, elfinfo, jsonfile, layout, safetar, treedigest
-from cpmatrix.artifacts import index, manifest, publish
+from cpmatrix.artifacts import index, manifest, publish, sbom
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
 from cpmatrix.artifacts.stage import Staged, StagedFile, stage
 from cpmatrix.builders import record as build_record
@@ -141,7 +142,8 @@ def package(
             extras=tuple((i.role, i.path.name, i.written) for i in staged.extras),
             proven_on=tuple(proven_on),
         )
-        publication.write_text(manifest_path.name, manifest.dumps(manifest.make(inputs)))
+        made = with_sbom(manifest.make(inputs), publication)
+        publication.write_text(manifest_path.name, manifest.dumps(made))
         index.stage_index(publication)
         publication.commit()
     console.info(
@@ -157,6 +159,26 @@ def package(
         key=key.digest,
         cached=False,
     )
+
+
+def with_sbom(made: dict[str, Any], publication: publish.Publication) -> dict[str, Any]:
+    """Write the artifact's CycloneDX SBOM beside it; the manifest lists it with the archives
+    (so SHA256SUMS and the attestations cover it) and names each bundled library past its
+    support, which is also said on the console."""
+    today = datetime.date.today().isoformat()
+    document = sbom.document(made, today=today)
+    path = publication.write_text(sbom.sbom_name(str(made["id"])), sbom.dumps(document))
+    also = {"role": "sbom", "file": path.name, "sha256": sha256_of(path)}
+    made["artifact"]["also"].append(also | {"size": path.stat().st_size})
+    if made.get("portable"):
+        ended = sbom.unsupported(made["portable"]["bundled"], today)
+        made["portable"]["unsupported"] = ended
+        for item in ended:
+            console.warn(
+                f"{made['id']}: bundles {item['package']}, past its support "
+                f"({item['support']} ended {item['ended']})"
+            )
+    return made
 
 
 def _stage_copy(item: StagedFile, publication: publish.Publication) -> None:

@@ -5,8 +5,9 @@ uv keys each download like ``cpython-3.13.5-linux-x86_64-gnu`` (``+freethreaded`
 version for a free-threaded build) and reads ``name``, ``arch`` (``family``, ``variant``),
 ``os``, ``libc``, ``major``, ``minor``, ``patch``, ``prerelease``, ``url``, ``sha256`` and
 ``variant``; it strips the archive's single top directory. uv has no notion of a JIT or
-tail-call build, so each cpmatrix variant gets a file of its own, and a team picks a variant by
-picking the file.
+tail-call build (its variants: default, ``freethreaded``, ``debug``), so each cpmatrix variant
+gets a file of its own, and default and jit share uv's key: one ``UV_PYTHON_INSTALL_DIR`` per
+variant holds them side by side, and that variable picks one (README, "with uv").
 """
 
 from __future__ import annotations

@@ -52,7 +52,9 @@ def _search_dirs(relative: str, info: elfinfo.ElfFile) -> tuple[list[str], list[
 
 
 def check_tree(root: Path, *, glibc_floor: str) -> list[Violation]:
-    """Every way the tree's ELF files reach beyond glibc, libgcc_s and the floor."""
+    """Every way the tree's ELF files reach beyond glibc, libgcc_s and the floor, and every
+    file the loader would map without the hardening python-build-standalone's validator asks
+    for (:meth:`elfinfo.Hardening.problems`)."""
     floor = _version(glibc_floor)
     files = {
         path.relative_to(root).as_posix(): info
@@ -77,6 +79,11 @@ def check_tree(root: Path, *, glibc_floor: str) -> list[Violation]:
                         "and not allowed from the host",
                     )
                 )
+        hardening = info.hardening
+        problems.extend(
+            Violation(file=name, problem=problem)
+            for problem in (hardening.problems() if hardening is not None else ())
+        )
         glibc = info.glibc
         if glibc is not None and glibc > floor:
             wanted = ".".join(map(str, glibc))

@@ -9,12 +9,17 @@ Three steps, each needed for an artifact that other teams can run with nothing i
 2. **sanitize**: the sysroot the build used (``--sysroot=…``, ``-I/opt/sysroot/…``) is removed
    from what the interpreter tells extension builds (``_sysconfigdata``, the Makefile,
    ``python-config``, pkg-config files): a consumer's compiler has no such directory.
-3. **split**: every ELF file's debug information goes to ``<dbgsym>/.build-id/xx/rest.debug``
+3. **relocate**: what a consumer's build reads names the consumer's compilers and finds the
+   prefix wherever the tree is unpacked; console scripts start the interpreter beside them
+   (:mod:`cpmatrix.builders.relocate`).
+4. **split**: every ELF file's debug information goes to ``<dbgsym>/.build-id/xx/rest.debug``
    (gdb's and perf's layout) and the file itself is stripped (``--strip-unneeded``; static
-   archives ``--strip-debug``).
+   archives and object files, ``lib/libpython3.X.a`` included, ``--strip-debug``). The copy of
+   the static libpython in ``config-3.X/`` becomes a symlink to ``lib/`` when they are equal.
 
 It prints one JSON object: the bundled libraries (soname, file, Debian package and version),
-the files it rewrote, and the debug files it wrote. cpmatrix copies this file into the build
+the files it rewrote, what the build's compilers were, and the debug files it wrote. cpmatrix
+copies this file and ``relocate.py`` (as ``cpmatrix/builders/relocate.py``) into the build
 directory and runs it with the build container's python3 (see ``builders/portable.py``).
 """
 
@@ -28,6 +33,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from cpmatrix.builders import relocate
 
 BUNDLE_DIR = "lib/cpmatrix-libs"
 HOST_LIBRARIES = frozenset(
@@ -242,10 +249,31 @@ def build_id(path: Path) -> str | None:
     return match.group(1) if match else None
 
 
+def static_objects(tree: Path) -> list[Path]:
+    """Static archives and object files: ``lib/*.a`` and the config directory's."""
+    found = [*tree.glob("lib/*.a"), *tree.glob("lib/python3*/config-*/*")]
+    return [p for p in sorted(found) if holds_elf_objects(p)]
+
+
+def link_duplicate_archives(tree: Path) -> list[str]:
+    """``config-3.X/libpython3.X.a`` → a symlink to ``lib/libpython3.X.a`` when they are the
+    same bytes (``make install`` copies the static libpython to both)."""
+    linked = []
+    for copy in sorted(tree.glob("lib/python3*/config-*/lib*.a")):
+        original = tree / "lib" / copy.name
+        if copy.is_symlink() or not original.is_file() or original.is_symlink():
+            continue
+        if copy.read_bytes() == original.read_bytes():
+            copy.unlink()
+            copy.symlink_to(os.path.relpath(original, copy.parent))
+            linked.append(str(copy.relative_to(tree)))
+    return linked
+
+
 def split_debug(tree: Path, dbgsym: Path) -> list[dict[str, str]]:
     """Debug info out to dbgsym/.build-id/, then strip; static archives only lose theirs."""
     written = []
-    objects = [p for p in sorted(tree.glob("lib/python3*/config-*/*")) if holds_elf_objects(p)]
+    objects = static_objects(tree)
     for path in elf_files(tree) + objects:
         relative = str(path.relative_to(tree))
         if path.suffix in (".a", ".o"):
@@ -272,8 +300,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     bundled = bundle(args.tree, args.sysroot)
     sanitized = sanitize(args.tree, str(args.sysroot))
+    relocated = relocate.relocate(args.tree)
     debug_files = split_debug(args.tree, args.dbgsym)
-    result = {"bundled": bundled, "sanitized": sanitized, "debug_files": debug_files}
+    result = {
+        "bundled": bundled,
+        "sanitized": sanitized,
+        "relocated": relocated,
+        "linked": link_duplicate_archives(args.tree),
+        "debug_files": debug_files,
+    }
     args.report.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(
         f"bundled {len(bundled)} libraries, sanitized {len(sanitized)} files, "

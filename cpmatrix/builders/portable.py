@@ -11,10 +11,11 @@ functions only compose what runs; :mod:`cpmatrix.builders.steps` runs it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.builders import finish_tree
+from cpmatrix.builders import finish_tree, relocate
 from cpmatrix.features.toolchains import SYSROOT_CC
 
 SYSROOT = "/opt/sysroot"
@@ -78,6 +79,22 @@ class Sysroot:
         )
 
 
-def script_source() -> bytes:
-    """The finish script's own text, written into the build directory before it runs."""
-    return Path(finish_tree.__file__).read_bytes()
+def script_files() -> dict[str, bytes]:
+    """The finish script and the module it imports, by their paths in the build directory:
+    ``cpmatrix/builders/relocate.py`` beside empty package files, so that the script's
+    ``from cpmatrix.builders import relocate`` finds it with nothing else of cpmatrix."""
+    return {
+        SCRIPT_NAME: Path(finish_tree.__file__).read_bytes(),
+        "cpmatrix/__init__.py": b"",
+        "cpmatrix/builders/__init__.py": b"",
+        "cpmatrix/builders/relocate.py": Path(relocate.__file__).read_bytes(),
+    }
+
+
+def scripts_digest() -> str:
+    """The sha256 of what the portable phase runs: part of a build's fingerprint, so a change
+    to it rebuilds the cell instead of reusing a tree made portable by the old one."""
+    digest = hashlib.sha256()
+    for name, content in sorted(script_files().items()):
+        digest.update(f"{name}\0{hashlib.sha256(content).hexdigest()}\n".encode())
+    return digest.hexdigest()

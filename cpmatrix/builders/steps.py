@@ -220,7 +220,9 @@ def execute(
                 ("install", commands.install, install_env),
             ]
             if commands.finish is not None:
-                (paths.work / portable.SCRIPT_NAME).write_bytes(portable.script_source())
+                for name, content in portable.script_files().items():
+                    (paths.work / name).parent.mkdir(parents=True, exist_ok=True)
+                    (paths.work / name).write_bytes(content)
                 steps.append(("portable", commands.finish, {}))
             for phase, argv, env in steps:
                 if phase == "portable":

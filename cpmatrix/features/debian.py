@@ -8,6 +8,8 @@ fails checks for reasons outside the interpreter (measured 2026-12-02, see
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cpmatrix.features import Version
 
 UNSTABLE_SUITE = "sid"
@@ -46,3 +48,50 @@ UNSTABLE_PACKAGES: tuple[str, ...] = (
 )
 """What a container needs to verify Debian unstable's interpreters (venv check and the
 installed pyconfig.h included)."""
+
+
+# -- what an artifact bundles from a Debian release: licences and support ---------------------
+
+BUNDLED_LICENSES: dict[str, str] = {
+    "libb2-1": "CC0-1.0",
+    "libbz2-1.0": "bzip2-1.0.6",
+    "libssl1.1": "OpenSSL",
+    "libffi7": "MIT",
+    "libgdbm6": "GPL-3.0-or-later",
+    "libgdbm-compat4": "GPL-3.0-or-later",
+    "libgomp1": "GPL-3.0-or-later WITH GCC-exception-3.1",
+    "liblzma5": "0BSD",
+    "libmpdec3": "BSD-2-Clause",
+    "libncursesw6": "X11",
+    "libtinfo6": "X11",
+    "libreadline8": "GPL-3.0-or-later",
+    "libsqlite3-0": "blessing",
+    "libuuid1": "BSD-3-Clause",
+    "zlib1g": "Zlib",
+}
+"""SPDX expressions of the Debian packages a portable artifact bundles (from each package's
+``debian/copyright``; liblzma 5.2 is public domain, 0BSD is its SPDX stand-in)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupportEnd:
+    """When support for something we bundle ended, and whose support."""
+
+    ended: str
+    by: str
+
+
+RELEASE_SUPPORT: dict[str, SupportEnd] = {
+    "bullseye": SupportEnd(ended="2026-08-31", by="Debian 11 LTS"),
+}
+"""The last day a Debian release's packages got security updates (LTS included)."""
+UPSTREAM_SUPPORT: dict[str, SupportEnd] = {
+    "libssl1.1": SupportEnd(ended="2023-09-11", by="OpenSSL 1.1.1 upstream"),
+}
+"""Bundled packages whose upstream stopped supporting the packaged series."""
+
+
+def support_ended(package: str, release: str, today: str) -> tuple[SupportEnd, ...]:
+    """Each support that ended on or before ``today`` (ISO date) for a bundled package."""
+    ends = [UPSTREAM_SUPPORT.get(package), RELEASE_SUPPORT.get(release)]
+    return tuple(end for end in ends if end is not None and end.ended <= today)

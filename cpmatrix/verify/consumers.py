@@ -6,7 +6,8 @@ mounted read-only into a container of a bare image (Debian made with ``debootstr
 --variant=minbase``: nothing but the base system), unpacked with the image's own ``tar``, and the
 extracted interpreter goes through the feature and health checks: every expected extension
 module imports (``_decimal`` itself, not ``decimal``), the default ssl context, venv + pip,
-relocation.
+relocation. Then :func:`prove_teamwork` does what a team does with it in the oldest consumer
+release plus a compiler (:mod:`.teamwork`): build sdists with C code, embed, run every script.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cpmatrix.errors import ArtifactError, UsageError
 from cpmatrix.fileio import sha256_of, write_json_atomic
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell, Matrix
+from cpmatrix.verify import teamwork
 from cpmatrix.verify.report import Expectation, VerifyReport
 from cpmatrix.verify.runner import Target
 
@@ -85,6 +87,61 @@ def consumer_images(names: Sequence[str]) -> tuple[Consumer, ...]:
     from cpmatrix.builders.image import base_image
 
     return tuple(Consumer(name=name, image=base_image(name).tag) for name in names)
+
+
+def workbench(suite: str) -> Consumer:
+    """The consumer release with a compiler and pkg-config (``build-essential``): a team's
+    build machine."""
+    from cpmatrix.builders.image import debian_image_with
+
+    image = debian_image_with(suite, teamwork.WORKBENCH_PACKAGES).tag
+    return Consumer(name=f"{suite}+build-essential", image=image)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamWork:
+    """How the team-work steps went in a workbench consumer."""
+
+    consumer: Consumer
+    outcomes: tuple[teamwork.Outcome, ...]
+    expected_steps: int
+
+    @property
+    def passed(self) -> bool:
+        return len(self.outcomes) == self.expected_steps and all(o.passed for o in self.outcomes)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(o.step for o in self.outcomes if not o.passed)
+
+    def record(self) -> dict[str, object]:
+        """The manifest's ``proven_on`` entry."""
+        return {
+            "consumer": self.consumer.name,
+            "image": self.consumer.image,
+            "passed": self.passed,
+            "team_work": [o.record() for o in self.outcomes],
+            "failed": list(self.failed),
+            "seconds": round(sum(o.seconds for o in self.outcomes), 1),
+        }
+
+
+def prove_teamwork(archive: Path, *, top: str, interpreter: str, suite: str) -> TeamWork:
+    """The team-work steps (:mod:`.teamwork`) in :func:`workbench`."""
+    consumer = workbench(suite)
+    with console.group(f"team work with {top} on {consumer.name}"):
+        outcomes = teamwork.run(
+            archive,
+            top=top,
+            interpreter=interpreter,
+            image=consumer.image,
+            sdists=teamwork.fetch_sdists(),
+        )
+        for outcome in outcomes:
+            state = "ok" if outcome.passed else "FAILED"
+            console.info(f"{outcome.step}: {state} ({outcome.seconds:.1f}s)")
+    expected = len(teamwork.steps(archive.name, top=top, interpreter=interpreter))
+    return TeamWork(consumer=consumer, outcomes=outcomes, expected_steps=expected)
 
 
 def write_reports(paths: CellPaths, results: Sequence[ConsumerResult]) -> None:

@@ -118,7 +118,9 @@ def test_the_finish_command_runs_the_script_from_the_work_dir() -> None:
     )
     assert command[:2] == ("python3", f"/build/work/{portable.SCRIPT_NAME}")
     assert command[command.index("--sysroot") + 1] == portable.SYSROOT
-    assert portable.script_source().startswith(b'"""Make a staged CPython install tree')
+    files = portable.script_files()
+    assert files[portable.SCRIPT_NAME].startswith(b'"""Make a staged CPython install tree')
+    assert files["cpmatrix/builders/relocate.py"].startswith(b'"""Make what a staged')
 
 
 def test_object_files_are_not_bundled_but_lose_their_debug_info(built: elfkit.ElfTree) -> None:
