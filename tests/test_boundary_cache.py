@@ -25,6 +25,7 @@ def prepared(tmp_path: Path, cache: SourceCache) -> Path:
     return prepare(release, source=str(source), cache=cache).path
 
 
+@pytest.mark.usefixtures("unpatched_sources")
 def test_a_new_cache_is_private(tmp_path: Path) -> None:
     cache = SourceCache(tmp_path / "cache" / "sources")
     prepared(tmp_path, cache)
@@ -42,6 +43,7 @@ def test_a_cache_others_can_write_is_refused(tmp_path: Path, mode: int) -> None:
         prepared(tmp_path, cache)
 
 
+@pytest.mark.usefixtures("unpatched_sources")
 def test_a_tree_planted_by_another_uid_is_never_handed_out(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("giving a directory to another uid needs root")
@@ -79,6 +81,7 @@ def test_clean_removes_only_a_cache_cpmatrix_marked(tmp_path: Path) -> None:
     assert (users / "sources" / "holiday.jpg").read_bytes() == b"precious"
 
 
+@pytest.mark.usefixtures("unpatched_sources")
 def test_clean_removes_the_cache_cpmatrix_made(tmp_path: Path) -> None:
     cache = SourceCache(tmp_path / "cache" / "sources")
     prepared(tmp_path, cache)
