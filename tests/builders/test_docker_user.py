@@ -27,6 +27,7 @@ COMPILE = (
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="only root's builds change user")
+@pytest.mark.usefixtures("unpatched_sources")
 def test_a_root_build_runs_unprivileged_and_its_mounts_work(
     docker_engine: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
