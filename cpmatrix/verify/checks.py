@@ -19,11 +19,18 @@ from cpmatrix.verify.buildchecks import (
     profile_checks,
     tailcall,
 )
-from cpmatrix.verify.health import TOO_SLOW_WORDS
 from cpmatrix.verify.jitchecks import jit_checks
 from cpmatrix.verify.observe import Observation, toggle_key
 from cpmatrix.verify.report import Check, Expectation
-from cpmatrix.verify.verdicts import ABSENT, failed_section, is_absent, make, show, skip
+from cpmatrix.verify.verdicts import (
+    ABSENT,
+    failed_section,
+    is_absent,
+    make,
+    show,
+    skip,
+    too_slow,
+)
 
 
 def evaluate(observation: Observation, expect: Expectation) -> tuple[Check, ...]:
@@ -260,8 +267,8 @@ def remote_exec_check(name: str, group: str, outcome: Any, must_run: bool) -> Ch
             "inconclusive: no ptrace rights (run the container with --cap-add "
             "SYS_PTRACE); every build answers PermissionError then",
         )
-    if text.startswith(TOO_SLOW):
-        return make(name, group, expected, text, None, TOO_SLOW_WORDS)
+    if (slow := too_slow(name, group, expected, outcome)) is not None:
+        return slow
     ran = text == "ran"
     refused = text.startswith(REFUSAL) and "not enabled" in text
     detail = "" if ran or refused else "a crash, hang or other error is not a refusal"

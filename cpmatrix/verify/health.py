@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from cpmatrix.features import Version, proofs
-from cpmatrix.verify.behaviour import TOO_SLOW
 from cpmatrix.verify.observe import Observation
 from cpmatrix.verify.report import Check, Expectation
-from cpmatrix.verify.verdicts import failed_section, make, skip
+from cpmatrix.verify.verdicts import failed_section, make, skip, too_slow
 
 GROUP = "health"
-TOO_SLOW_WORDS = "no verdict: a wall-clock limit ended the step, not the interpreter"
 
 
 def health_checks(observation: Observation, expect: Expectation) -> list[Check]:
@@ -85,10 +83,10 @@ def venv_check(found: dict[str, Any] | None) -> Check:
     if "error" in found:
         return failed_section(name, GROUP, found)
     steps = ("venv", "pip_install", "import")
-    slow = [s for s in steps if found.get(s, {}).get("ok", False) is None]
-    if slow:
-        tail = found[slow[0]].get("tail", "")
-        return make(name, GROUP, "all steps work", f"{slow[0]}: {tail}", None, TOO_SLOW_WORDS)
+    for step in steps:
+        slow = too_slow(name, GROUP, "all steps work", found.get(step, {}).get("tail", ""))
+        if slow is not None and found[step].get("ok") is None:
+            return slow
     failed = [s for s in steps if not found.get(s, {}).get("ok")]
     detail = "; ".join(
         f"{s}: {found.get(s, {}).get('tail') or found.get(s, {}).get('output') or 'not reached'}"
@@ -108,8 +106,8 @@ def subinterpreters_check(found: dict[str, Any] | None, version: Version) -> Che
     if "error" in found:
         return failed_section(name, GROUP, found)
     expected = "ran in interpreter != main (0)"
-    if str(found.get("outcome")).startswith(TOO_SLOW):
-        return make(name, GROUP, expected, found["outcome"], None, TOO_SLOW_WORDS)
+    if (slow := too_slow(name, GROUP, expected, found.get("outcome"))) is not None:
+        return slow
     ok = found.get("outcome") == "ran" and found.get("worker_id") != found.get("main_id")
     observed = f"{found.get('outcome')}: interpreter {found.get('worker_id')}"
     return make(name, GROUP, expected, observed, ok)
@@ -123,8 +121,8 @@ def relocation_check(found: dict[str, Any] | None) -> Check:
         return failed_section(name, GROUP, found)
     if found.get("outcome") == "not-a-tree":
         return skip(name, GROUP, f"{found.get('prefix')} is a system prefix, not an install tree")
-    if str(found.get("outcome")).startswith(TOO_SLOW):
-        return make(name, GROUP, "runs from the copy", found["outcome"], None, TOO_SLOW_WORDS)
+    if (slow := too_slow(name, GROUP, "runs from the copy", found.get("outcome"))) is not None:
+        return slow
     if found.get("outcome") != "ran":
         return make(name, GROUP, "runs from the copy", "failed", False, str(found.get("tail")))
     mapped = found.get("mapped_from_old")

@@ -15,6 +15,7 @@ from typing import Literal, assert_never
 from cpmatrix import console
 from cpmatrix.fileio import write_text_atomic
 from cpmatrix.verify import hints
+from cpmatrix.verify.behaviour import TOO_SLOW
 from cpmatrix.verify.machineload import load_words
 from cpmatrix.verify.report import Check
 from cpmatrix.verify.runner import Place, Target
@@ -121,7 +122,7 @@ def judge(tier: Tier, exit_code: int, timed_out: bool, output: str, seconds: flo
     timing = f"{seconds:.0f}s"
     if timed_out:  # a hung test is regrtest's to fail (--timeout per test); this is the tier's
         why = f"no verdict: the tier did not finish within its limit ({timing}); {load_words()}"
-        return make(name, GROUP, "exit 0", f"too slow here: not done after {timing}", None, why)
+        return make(name, GROUP, "exit 0", f"{TOO_SLOW}: not done after {timing}", None, why)
     meaning = EXIT_MEANINGS.get(exit_code, "regrtest error")
     observed = f"exit {exit_code}: {meaning} ({timing})"
     failed = listed_tests(output, "failed")

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from cpmatrix.verify.behaviour import TOO_SLOW
 from cpmatrix.verify.probe import ABSENT
 from cpmatrix.verify.report import Check, Status
 
-__all__ = ["ABSENT", "failed_section", "is_absent", "make", "show", "skip", "verdict"]
+__all__ = [
+    "ABSENT",
+    "failed_section",
+    "is_absent",
+    "make",
+    "show",
+    "skip",
+    "too_slow",
+    "verdict",
+]
+
+TOO_SLOW_WORDS = "no verdict: a wall-clock limit ended the step, not the interpreter"
 
 
 def is_absent(value: Any) -> bool:
@@ -55,3 +67,12 @@ def failed_section(name: str, group: str, found: dict[str, Any]) -> Check:
         False,
         str(found.get("output_tail", "")),
     )
+
+
+def too_slow(name: str, group: str, expected: str, outcome: Any) -> Check | None:
+    """An inconclusive check when a behaviour section says a wall-clock limit, not the
+    interpreter, ended the step ("too slow here: …"); None for every other outcome."""
+    text = show(outcome)
+    if not text.startswith(TOO_SLOW):
+        return None
+    return make(name, group, expected, text, None, TOO_SLOW_WORDS)
