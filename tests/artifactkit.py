@@ -17,10 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import treedigest
 from cpmatrix.artifacts.cache import ContentKey, content_key
-from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import treedigest
 
 HOST_PYTHON = Path("/usr/bin/python3").resolve()
 

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.errors import ArtifactError, UsageError
-from cpmatrix.fileio import sha256_of
+from cpmatrix.util.errors import ArtifactError, UsageError
+from cpmatrix.util.fileio import sha256_of
 
 DEFAULT_SOURCE_DATE_EPOCH = 315532800
 """1980-01-01T00:00:00Z: the earliest time a zip can store too, so one value serves both."""

@@ -16,13 +16,13 @@ from typing import Any
 
 import cpmatrix
 from cpmatrix import features as fx
-from cpmatrix import jsonfile, layout, names
 from cpmatrix.artifacts.archive import Written
 from cpmatrix.builders.record import BuildRecord
-from cpmatrix.elfinfo import Requirements
-from cpmatrix.errors import ArtifactError
 from cpmatrix.features import Feature, Version
-from cpmatrix.matrix import Cell
+from cpmatrix.matrix import Cell, layout
+from cpmatrix.util import jsonfile, names
+from cpmatrix.util.elfinfo import Requirements
+from cpmatrix.util.errors import ArtifactError
 
 SCHEMA = 1
 ARCHIVE_FORMAT = "tar.gz"

@@ -12,16 +12,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, elfinfo, jsonfile, layout, safetar, treedigest
 from cpmatrix.artifacts import index, manifest, publish, sbom
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
 from cpmatrix.artifacts.stage import Staged, StagedFile, stage
 from cpmatrix.builders import record as build_record
 from cpmatrix.builders.record import BuildRecord
-from cpmatrix.errors import ArtifactError, VerificationFailed
-from cpmatrix.fileio import sha256_of
-from cpmatrix.layout import CellPaths
-from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection
+from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection, layout
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import console, elfinfo, jsonfile, safetar, treedigest
+from cpmatrix.util.errors import ArtifactError, VerificationFailed
+from cpmatrix.util.fileio import sha256_of
 
 PROGRESS_EVERY_SECONDS = 5.0
 

@@ -27,10 +27,10 @@ from cpmatrix.artifacts.archive import (
     write_entries,
     write_tar_gz,
 )
-from cpmatrix.errors import ArtifactError, EnvironmentProblem
-from cpmatrix.fileio import sha256_of
-from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util.errors import ArtifactError, EnvironmentProblem
+from cpmatrix.util.fileio import sha256_of
 
 STAGE_DIR = "artifact"
 ZSTD_LEVEL = 12

@@ -13,9 +13,9 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix import elfinfo
 from cpmatrix.builders.finish_tree import HOST_LIBRARIES
-from cpmatrix.errors import ArtifactError
+from cpmatrix.util import elfinfo
+from cpmatrix.util.errors import ArtifactError
 
 ORIGIN = "$ORIGIN"
 

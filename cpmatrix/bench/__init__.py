@@ -14,15 +14,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console
 from cpmatrix.bench import chart, claims, compare, published, report, stability
 from cpmatrix.bench.columns import Column, check_unique
 from cpmatrix.bench.compare import SuiteTable
 from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
 from cpmatrix.bench.runner import ColumnResult, run_columns
 from cpmatrix.bench.suites import Settings, Suite
-from cpmatrix.errors import UsageError
-from cpmatrix.fileio import write_text_atomic
+from cpmatrix.util import console
+from cpmatrix.util.errors import UsageError
+from cpmatrix.util.fileio import write_text_atomic
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from cpmatrix import console
 from cpmatrix.bench import compare, gcpauses
+from cpmatrix.util import console
 
 WHATS_NEW = "https://docs.python.org/3.14/whatsnew/3.14.html"
 WHATS_NEW_SOURCE = "python/cpython Doc/whatsnew/3.14.rst"

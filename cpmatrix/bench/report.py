@@ -18,15 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console
 from cpmatrix import features as fx
 from cpmatrix.bench import causes, claims, published
 from cpmatrix.bench.columns import Artifact, DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
 from cpmatrix.bench.suites import Settings
-from cpmatrix.containers import NO_NETWORK
-from cpmatrix.fileio import write_text_atomic
+from cpmatrix.engine.containers import NO_NETWORK
+from cpmatrix.util import console
+from cpmatrix.util.fileio import write_text_atomic
 
 SCHEMA = 1
 NOISE_NOTE = (

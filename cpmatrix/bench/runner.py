@@ -19,15 +19,15 @@ from typing import Any
 
 import pyperf
 
-from cpmatrix import console, jsonfile
 from cpmatrix.bench import gcpauses, importtime, suites
 from cpmatrix.bench import pyperformance_suite as pyperformance
 from cpmatrix.bench.columns import Column
 from cpmatrix.bench.places import python_path, target_for
 from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
 from cpmatrix.bench.suites import Settings, Suite
-from cpmatrix.containers import Completed
-from cpmatrix.errors import BenchmarkFailed
+from cpmatrix.engine.containers import Completed
+from cpmatrix.util import console, jsonfile
+from cpmatrix.util.errors import BenchmarkFailed
 from cpmatrix.verify.runner import Place, open_place
 
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from cpmatrix.bench.claims import IMPORT_MODULES
 from cpmatrix.bench.importtime import MODULES
 from cpmatrix.bench.places import PROGRAMS
-from cpmatrix.errors import UsageError, did_you_mean
+from cpmatrix.util.errors import UsageError, did_you_mean
 
 
 class Suite(StrEnum):

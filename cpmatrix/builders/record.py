@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import cpmatrix
-from cpmatrix import jsonfile
-from cpmatrix.errors import ArtifactError
-from cpmatrix.fileio import write_json_atomic
 from cpmatrix.matrix import BUILDER_KINDS
+from cpmatrix.util import jsonfile
+from cpmatrix.util.errors import ArtifactError
+from cpmatrix.util.fileio import write_json_atomic
 
 SCHEMA = 1
 MAX_BYTES = 4 << 20

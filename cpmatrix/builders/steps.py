@@ -16,13 +16,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
-from cpmatrix import console, jsonfile, layout
 from cpmatrix import features as fx
 from cpmatrix.artifacts.archive import source_date_epoch
 from cpmatrix.builders import base, portable, record
 from cpmatrix.builders.base import BuildRequest, BuildResult, Phase
-from cpmatrix.errors import BuildFailed, CpmatrixError
-from cpmatrix.layout import CellPaths
+from cpmatrix.matrix import layout
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import console, jsonfile
+from cpmatrix.util.errors import BuildFailed, CpmatrixError
 
 PROGRESS_EVERY_SECONDS = 15.0
 """How often a CI log gets a progress line; a terminal's line is rewritten every second."""
