@@ -1,7 +1,7 @@
 """cpmatrix's command line: `invoke --list`, `invoke <task> --help`.
 
 Each task parses its options, calls the core in ``cpmatrix/``, prints, and turns a
-:class:`cpmatrix.errors.CpmatrixError` into a message and its exit code.
+:class:`cpmatrix.util.errors.CpmatrixError` into a message and its exit code.
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ def expected_dll(cell: Cell) -> str:
 
 
 class WindowsBuilder:
-    """Runs on a Windows runner with Visual Studio (see ``features.windows_toolset``)."""
+    """Runs on a Windows runner with Visual Studio (see ``features.toolchains.windows_toolset``)."""
 
     kind: BuilderKind = "windows"
 

@@ -1,9 +1,9 @@
 """``invoke matrix --check-toolchains``: every cell's toolchain against what its runner gets.
 
-On paper, for every platform: what a cell needs comes from ``features.toolchain`` (the one
-table); what it gets is read from the builder image's Dockerfile (Docker cells) and from the
-install steps of the workflow that builds cells, evaluated for that cell's matrix job. A
-matrix that cannot build fails here in seconds instead of on a runner an hour later.
+On paper, for every platform: what a cell needs comes from ``features.toolchains.toolchain``
+(the one table); what it gets is read from the builder image's Dockerfile (Docker cells) and
+from the install steps of the workflow that builds cells, evaluated for that cell's matrix
+job. A matrix that cannot build fails here in seconds instead of on a runner an hour later.
 """
 
 from __future__ import annotations
