@@ -23,7 +23,6 @@ from cpmatrix.artifacts.archive import (
     Select,
     Written,
     everything,
-    source_date_epoch,
     write_entries,
     write_tar_gz,
 )
@@ -31,6 +30,7 @@ from cpmatrix.matrix import Cell
 from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.util.errors import ArtifactError, EnvironmentProblem
 from cpmatrix.util.fileio import sha256_of
+from cpmatrix.util.sourcedate import source_date_epoch
 
 STAGE_DIR = "artifact"
 ZSTD_LEVEL = 12

@@ -62,7 +62,7 @@ class BuildRecord:
     portable: Mapping[str, Any] = field(default_factory=dict)
     """Linux: what the portable phase bundled, sanitized and split off (builders/finish_tree)."""
     binary: Mapping[str, Any] = field(default_factory=dict)
-    """Evidence stripping removes, read before it (verify.binary: ``_TAIL_CALL_*`` functions)."""
+    """Evidence stripping removes, read before it (builders.binary: ``_TAIL_CALL_*`` functions)."""
     cpmatrix: str = cpmatrix.__version__
 
     @property

@@ -17,13 +17,13 @@ from types import TracebackType
 from typing import IO, Protocol
 
 from cpmatrix import features as fx
-from cpmatrix.artifacts.archive import source_date_epoch
 from cpmatrix.builders import base, portable, record
 from cpmatrix.builders.base import BuildRequest, BuildResult, Phase
 from cpmatrix.matrix import layout
 from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.util import console, jsonfile
 from cpmatrix.util.errors import BuildFailed, CpmatrixError
+from cpmatrix.util.sourcedate import source_date_epoch
 
 PROGRESS_EVERY_SECONDS = 15.0
 """How often a CI log gets a progress line; a terminal's line is rewritten every second."""
@@ -253,8 +253,8 @@ def execute(
 
 def unstripped_evidence(paths: CellPaths, request: BuildRequest) -> dict[str, object]:
     """What the portable phase's stripping removes, read from the staged tree first: the
-    interpreter's ``_TAIL_CALL_*`` functions (verify.binary), for the tail-call check."""
-    from cpmatrix.verify import binary
+    interpreter's ``_TAIL_CALL_*`` functions (builders.binary), for the tail-call check."""
+    from cpmatrix.builders import binary
 
     cell = request.cell
     staged = staging_dir(paths) / base.prefix_for(cell).lstrip("/")

@@ -11,7 +11,7 @@ import pytest
 from artifactkit import install_tree
 
 from cpmatrix.artifacts import archive
-from cpmatrix.util import fileio
+from cpmatrix.util import fileio, sourcedate
 from cpmatrix.util.errors import ArtifactError, UsageError
 from cpmatrix.util.fileio import write_text_atomic
 
@@ -62,14 +62,14 @@ def test_source_date_epoch_sets_every_mtime(
 ) -> None:
     tree = install_tree(tmp_path / "tree")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    assert pack(tree, tmp_path / "d.tar.gz").mtime == archive.DEFAULT_SOURCE_DATE_EPOCH
+    assert pack(tree, tmp_path / "d.tar.gz").mtime == sourcedate.DEFAULT_SOURCE_DATE_EPOCH
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567890")
     assert pack(tree, tmp_path / "e.tar.gz").mtime == 1234567890
     with tarfile.open(tmp_path / "e.tar.gz") as tar:
         assert {m.mtime for m in tar.getmembers()} == {1234567890}
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(UsageError, match="SOURCE_DATE_EPOCH"):
-        archive.source_date_epoch()
+        sourcedate.source_date_epoch()
 
 
 def test_a_symlink_out_of_the_tree_is_refused_and_nothing_is_left(tmp_path: Path) -> None:

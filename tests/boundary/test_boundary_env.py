@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from taskkit import invoke
 
-from cpmatrix.artifacts.archive import source_date_epoch
 from cpmatrix.matrix import layout
 from cpmatrix.matrix.layout import PROJECT_ROOT
 from cpmatrix.sources.download import DownloadPolicy
 from cpmatrix.util import console
 from cpmatrix.util.errors import CpmatrixError, UsageError
+from cpmatrix.util.sourcedate import source_date_epoch
 
 
 @pytest.mark.parametrize(

@@ -273,7 +273,7 @@ def test_tailcall_needs_agreeing_build_strings_and_its_functions_in_the_binary(
 
 @pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler to make real ELF files")
 def test_the_binary_reader_counts_tail_call_functions_in_a_real_elf_file(tmp_path: Path) -> None:
-    from cpmatrix.verify import binary
+    from cpmatrix.builders import binary
 
     source = tmp_path / "interp.c"
     source.write_text(
