@@ -269,7 +269,7 @@ def package(
     refused = 0
     for cell, paths in chosen:
         try:
-            print(pipeline.publish(cell, paths).artifact.archive)
+            print(artifacts.release(cell, paths).artifact.archive)
         except CpmatrixError as error:
             if not all:
                 raise

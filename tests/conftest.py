@@ -124,16 +124,16 @@ def published(
     than cores run (``SATURATED_WHILE_PROVEN``): its proofs must not depend on a quiet machine."""
     from loadkit import saturated
 
-    from cpmatrix import pipeline
+    from cpmatrix import artifacts
 
     dist = tmp_path_factory.mktemp("dist")
     for name in PUBLISHED_VARIANTS:
         built = verified_cells[name]
         if name == SATURATED_WHILE_PROVEN:
             with saturated():
-                pipeline.publish(built.cell, built.paths, dist=dist)
+                artifacts.release(built.cell, built.paths, dist=dist)
         else:
-            pipeline.publish(built.cell, built.paths, dist=dist)
+            artifacts.release(built.cell, built.paths, dist=dist)
     return dist
 
 

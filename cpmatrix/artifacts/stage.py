@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.artifacts import manifest, validate
+from cpmatrix.artifacts import manifest
 from cpmatrix.artifacts.archive import (
     Select,
     Written,
@@ -143,10 +143,8 @@ def write_tar_zst(
 def stage(
     cell: Cell, paths: CellPaths, *, on_entry: Callable[[int], None] = lambda count: None
 ) -> Staged:
-    """Check the tree, then write its archives into ``build/<cell-id>/artifact/``."""
-    floor = cell.platform.glibc_floor
-    if cell.platform.os == "linux" and floor is not None:
-        validate.require_portable(paths.install, cell_id=cell.id, glibc_floor=floor)
+    """Write the tree's archives into ``build/<cell-id>/artifact/`` (gated before: see
+    :mod:`.release`)."""
     directory = paths.dir / STAGE_DIR
     if directory.exists():
         shutil.rmtree(directory)

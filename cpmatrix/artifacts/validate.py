@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpmatrix.builders.finish_tree import HOST_LIBRARIES
+from cpmatrix.matrix import Cell
+from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.util import elfinfo
 from cpmatrix.util.errors import ArtifactError
 
@@ -104,3 +106,11 @@ def require_portable(root: Path, *, cell_id: str, glibc_floor: str) -> None:
             hint="only glibc, the loader and libgcc_s may come from the host; "
             "the portable build phase bundles the rest (see build.log)",
         )
+
+
+def gate(cell: Cell, paths: CellPaths) -> None:
+    """A Linux tree that would not run on its platform's oldest glibc, or loads a library from
+    outside the tree, is refused here."""
+    floor = cell.platform.glibc_floor
+    if cell.platform.os == "linux" and floor is not None:
+        require_portable(paths.install, cell_id=cell.id, glibc_floor=floor)

@@ -213,19 +213,7 @@ def execute(
                 tools = (*tools, _sysroot_compiler(runner.sysroot))
             toolchain = _preflight(runner, request, log, tools, cc)
             phases["preflight"] = time.monotonic() - started
-            # Hash-checked .pyc files stay valid in an archive whose mtimes are normalised.
-            install_env = {"SOURCE_DATE_EPOCH": str(source_date_epoch())}
-            steps: list[tuple[Phase, tuple[str, ...], dict[str, str]]] = [
-                ("configure", commands.configure, dict(commands.configure_env)),
-                ("compile", commands.make, {}),
-                ("install", commands.install, install_env),
-            ]
-            if commands.finish is not None:
-                for name, content in portable.script_files().items():
-                    (paths.work / name).parent.mkdir(parents=True, exist_ok=True)
-                    (paths.work / name).write_bytes(content)
-                steps.append(("portable", commands.finish, {}))
-            for phase, argv, env in steps:
+            for phase, argv, env in _phases(commands, paths):
                 if phase == "portable":
                     evidence["binary"] = unstripped_evidence(paths, request)
                 started = time.monotonic()
@@ -249,6 +237,26 @@ def execute(
         )
         written.write(paths.record)
     return BuildResult(install=paths.install, record=written.dump(), phases=phases)
+
+
+def _phases(
+    commands: base.Commands, paths: CellPaths
+) -> list[tuple[Phase, tuple[str, ...], dict[str, str]]]:
+    """configure, compile, install, then (Linux) the portable finish with its scripts written
+    into the work directory."""
+    # Hash-checked .pyc files stay valid in an archive whose mtimes are normalised.
+    install_env = {"SOURCE_DATE_EPOCH": str(source_date_epoch())}
+    phases: list[tuple[Phase, tuple[str, ...], dict[str, str]]] = [
+        ("configure", commands.configure, dict(commands.configure_env)),
+        ("compile", commands.make, {}),
+        ("install", commands.install, install_env),
+    ]
+    if commands.finish is not None:
+        for name, content in portable.script_files().items():
+            (paths.work / name).parent.mkdir(parents=True, exist_ok=True)
+            (paths.work / name).write_bytes(content)
+        phases.append(("portable", commands.finish, {}))
+    return phases
 
 
 def unstripped_evidence(paths: CellPaths, request: BuildRequest) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Per cell: source → build → verify → package, several cells at once within one -j budget.
+"""Per cell: source → build → verify → release (:mod:`cpmatrix.artifacts.release`), several
+cells at once within one -j budget.
 
 Every cell ends as a :class:`CellOutcome` value; the exit code is reduced from them at the end,
 so one failing cell does not hide what happened to the others.
@@ -14,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cpmatrix import artifacts, builders
+from cpmatrix.artifacts import ProofTime
 from cpmatrix.builders import portable
 from cpmatrix.builders import record as build_record
 from cpmatrix.builders.base import Builder, BuildRequest, Source, commands
@@ -29,13 +30,9 @@ from cpmatrix.util.errors import (
     Interrupted,
     SourceError,
     UsageError,
-    VerificationFailed,
     did_you_mean,
 )
 from cpmatrix.util.signals import sigterm_as_interrupt
-
-if TYPE_CHECKING:
-    from cpmatrix.artifacts.consumers import TeamWork
 
 MIN_JOBS_PER_CELL = 2
 
@@ -58,24 +55,6 @@ class Options:
     source: str | None = None
     force: bool = False
     build_root: Path | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProofTime:
-    """How long one verification of a cell took, and where it ran."""
-
-    place: str
-    seconds: float
-
-    def words(self) -> str:
-        return f"{self.place} {console.elapsed(self.seconds)}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Published:
-    artifact: artifacts.Artifact
-    proofs: tuple[ProofTime, ...]
-    """One per bare consumer the archive was proven on."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,7 +183,13 @@ def _concurrent(
             return [future.result() for future in futures]
 
 
-def _failed(cell: Cell, error: CpmatrixError, seconds: float, log: Path | None) -> CellOutcome:
+def _failed(
+    cell: Cell,
+    error: CpmatrixError,
+    seconds: float,
+    log: Path | None,
+    paths: CellPaths | None = None,
+) -> CellOutcome:
     return CellOutcome(
         cell=cell,
         status=Status.FAILED,
@@ -212,6 +197,7 @@ def _failed(cell: Cell, error: CpmatrixError, seconds: float, log: Path | None) 
         log=log,
         reason=error.message.splitlines()[0],
         exit_code=error.exit_code,
+        paths=paths,
     )
 
 
@@ -263,10 +249,11 @@ def up_to_date(paths: CellPaths, wanted: dict[str, object]) -> bool:
 def run_cell(
     cell: Cell, builder: Builder, tree: Source, options: Options, jobs: int
 ) -> CellOutcome:
+    """One cell forward: its cached artifact, else build (or reuse the build), verify in the
+    builder, then release into dist/."""
     paths = CellPaths.of(cell.id, options.build_root)
     watch = console.Stopwatch()
     try:
-        wanted = fingerprint(cell, builder, tree)
         key = artifacts.current_key(
             cell, source=tree.record(), kind=builder.kind, identity=builder.identity()
         )
@@ -282,37 +269,12 @@ def run_cell(
                 reason="verified artifact cached (--force rebuilds it)",
                 paths=paths,
             )
-        if not options.force and up_to_date(paths, wanted):
-            console.info(f"{cell.id}: up to date ({paths.install}); --force rebuilds it")
-            status = Status.UP_TO_DATE
-        else:
-            with console.group(f"build {cell.id}"):
-                request = BuildRequest(
-                    cell=cell, source=tree, paths=paths, jobs=jobs, fingerprint=wanted
-                )
-                builder.build(request)
-                console.info(f"{cell.id}: built in {console.elapsed(watch.seconds)}")
-            status = Status.BUILT
-        artifact: Path | None = None
-        proofs: tuple[ProofTime, ...] = ()
-        if options.verify:
-            from cpmatrix import verify
-
-            verified = verify.verify_built_cell(cell, paths)
-            published = publish(cell, paths, key=key)
-            artifact = published.artifact.archive
-            proofs = (ProofTime(place="builder", seconds=verified.seconds), *published.proofs)
+        status = build_cell(cell, builder, tree, options, jobs, paths)
+        published = verify_and_release(cell, paths, key) if options.verify else None
     except CpmatrixError as error:
         console.error(f"{cell.id}: {error.render()}")
-        return CellOutcome(
-            cell=cell,
-            status=Status.FAILED,
-            seconds=watch.seconds,
-            log=paths.log if paths.log.exists() else None,
-            reason=error.message.splitlines()[0],
-            exit_code=error.exit_code,
-            paths=paths,
-        )
+        log = paths.log if paths.log.exists() else None
+        return _failed(cell, error, watch.seconds, log, paths)
     except KeyboardInterrupt:
         return _interrupted(cell, watch.seconds, paths.log)
     return CellOutcome(
@@ -320,81 +282,39 @@ def run_cell(
         status=status,
         seconds=watch.seconds,
         log=paths.log,
-        artifact=artifact,
+        artifact=published.artifact.archive if published else None,
         paths=paths,
-        proofs=proofs,
+        proofs=published.proofs if published else (),
     )
 
 
-def publish(
-    cell: Cell,
-    paths: CellPaths,
-    *,
-    key: artifacts.ContentKey | None = None,
-    dist: Path | None = None,
-) -> Published:
-    """Stage the cell's archives, prove the archive in every bare consumer image of its
-    platform, then publish it into dist/. A cell that fails anywhere is not published."""
-    from cpmatrix.artifacts import consumers
-    from cpmatrix.artifacts.manifest import interpreter_path
-    from cpmatrix.artifacts.packaging import verified_report
-    from cpmatrix.artifacts.stage import stage
-    from cpmatrix.verify.report import Expectation
-
-    verified_report(paths)  # an unverified cell is refused before minutes of staging and proofs
-    staged = stage(cell, paths)
-    results = consumers.prove(
-        staged.archive.path,
-        top=cell.id,
-        interpreter=interpreter_path(cell),
-        expect=Expectation.of_cell(cell),
-        consumers=consumers.consumer_images(cell.platform.consumers),
-    )
-    consumers.write_reports(paths, results)
-    failed = [result for result in results if not result.report.passed]
-    if failed:
-        details = "; ".join(
-            f"bare {r.consumer.name}: " + ", ".join(check.name for check in r.report.failed)
-            for r in failed
-        )
-        raise VerificationFailed(
-            f"{cell.id} does not work where it is used ({details}); it is not published",
-            hint=f"the reports are in {paths.dir / consumers.REPORT_DIR}",
-        )
-    proven_on = [r.record() for r in results]
-    times = [ProofTime(place=r.consumer.name, seconds=r.report.seconds) for r in results]
-    if cell.platform.consumers:
-        work = prove_team_work(cell, paths, staged.archive.path)
-        proven_on.append(work.record())
-        seconds = sum(outcome.seconds for outcome in work.outcomes)
-        times.append(ProofTime(place=f"team work on {work.consumer.name}", seconds=seconds))
-    artifact = artifacts.package(
-        cell, paths, key=key, dist=dist, staged=staged, proven_on=proven_on
-    )
-    return Published(artifact=artifact, proofs=tuple(times))
+def build_cell(
+    cell: Cell, builder: Builder, tree: Source, options: Options, jobs: int, paths: CellPaths
+) -> Status:
+    """Build the cell, unless a complete build from the same inputs is there."""
+    wanted = fingerprint(cell, builder, tree)
+    if not options.force and up_to_date(paths, wanted):
+        console.info(f"{cell.id}: up to date ({paths.install}); --force rebuilds it")
+        return Status.UP_TO_DATE
+    watch = console.Stopwatch()
+    with console.group(f"build {cell.id}"):
+        request = BuildRequest(cell=cell, source=tree, paths=paths, jobs=jobs, fingerprint=wanted)
+        builder.build(request)
+        console.info(f"{cell.id}: built in {console.elapsed(watch.seconds)}")
+    return Status.BUILT
 
 
-def prove_team_work(cell: Cell, paths: CellPaths, archive: Path) -> TeamWork:
-    """The team-work proof in the oldest consumer release with a compiler; a failure is not
-    published."""
-    from cpmatrix.artifacts import consumers
-    from cpmatrix.artifacts.manifest import interpreter_path
+def verify_and_release(
+    cell: Cell, paths: CellPaths, key: artifacts.ContentKey
+) -> artifacts.Published:
+    """Verify the built tree in the builder, then release it; the builder's verification is the
+    first proof time."""
+    from cpmatrix import verify
 
-    work = consumers.prove_teamwork(
-        archive,
-        top=cell.id,
-        interpreter=interpreter_path(cell),
-        suite=cell.platform.consumers[0],
-    )
-    if not work.passed:
-        tails = "\n".join(f"{o.step}:\n{o.record().get('output', '')}" for o in work.outcomes)
-        raise VerificationFailed(
-            f"{cell.id}: a team cannot work with it on {work.consumer.name} "
-            f"(failed: {', '.join(work.failed) or 'a step did not run'}); it is not published\n"
-            + tails,
-            hint=f"the build directory: {paths.dir}",
-        )
-    return work
+    verified = verify.verify_built_cell(cell, paths)
+    published = artifacts.release(cell, paths, key=key)
+    first = ProofTime(place="builder", seconds=verified.seconds)
+    return artifacts.Published(artifact=published.artifact, proofs=(first, *published.proofs))
 
 
 def exit_code(outcomes: Sequence[CellOutcome]) -> int:

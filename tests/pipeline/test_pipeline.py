@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from artifactkit import build_record
 
-from cpmatrix import pipeline
+from cpmatrix import artifacts, pipeline
 from cpmatrix.matrix import Cell, Matrix
 from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.matrix.matrixfile import load
@@ -70,8 +70,8 @@ def test_summary_rows(model: Matrix) -> None:
     proven = replace(
         outcome(model, "default", Status.BUILT),
         proofs=(
-            pipeline.ProofTime(place="builder", seconds=52.4),
-            pipeline.ProofTime(place="bullseye", seconds=61.0),
+            artifacts.ProofTime(place="builder", seconds=52.4),
+            artifacts.ProofTime(place="bullseye", seconds=61.0),
         ),
     )
     rows = pipeline.summary_rows([proven, outcome(model, "jit", Status.FAILED, 5)])
