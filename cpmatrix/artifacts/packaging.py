@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cpmatrix.artifacts import index, manifest, publish, sbom, validate
+from cpmatrix.artifacts import index, manifest, publish, sbom
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
-from cpmatrix.artifacts.stage import Staged, StagedFile, stage
+from cpmatrix.artifacts.stage import Staged, StagedFile
 from cpmatrix.builders import record as build_record
 from cpmatrix.builders.record import BuildRecord
 from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection, layout
@@ -23,9 +23,6 @@ from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.util import console, elfinfo, jsonfile, safetar, treedigest
 from cpmatrix.util.errors import ArtifactError, VerificationFailed
 from cpmatrix.util.fileio import sha256_of
-
-PROGRESS_EVERY_SECONDS = 5.0
-
 
 # -- packaging --------------------------------------------------------------------------------
 
@@ -116,22 +113,16 @@ def package(
     *,
     key: ContentKey | None = None,
     dist: Path | None = None,
-    on_entry: Callable[[int], None] | None = None,
-    accepted: Accepted | None = None,
-    staged: Staged | None = None,
+    accepted: Accepted,
+    staged: Staged,
     proven_on: Sequence[Mapping[str, Any]] = (),
 ) -> Artifact:
-    """dist/<cell-id>.tar.gz, the archives beside it and its manifest from a built, verified
-    cell; then the index. :func:`.release.release` hands in what it accepted, staged and
-    proved; without them (the fast tests, which publish small fake cells) the cell is accepted,
-    gated and staged here, and its manifest names no consumer."""
+    """Publish: the staged archives, the manifest (with where the archive was proven), the
+    SBOM and the index into dist/, as one transaction. :func:`.release.release` is the one
+    caller that hands in what it accepted, staged and proved."""
     where = dist or layout.dist_root()
-    accepted = accepted or accept(cell, paths)
     key = key or key_of_build(cell, accepted.record)
     watch = console.Stopwatch()
-    if staged is None:
-        validate.gate(cell, paths)
-        staged = stage(cell, paths, on_entry=_progress(cell.id, watch, on_entry))
     where.mkdir(parents=True, exist_ok=True)
     with index.lock(where), publish.publication(where) as publication:
         for item in staged.files:
@@ -156,22 +147,6 @@ def package(
         key=key.digest,
         cached=False,
     )
-
-
-def _progress(
-    cell_id: str, watch: console.Stopwatch, also: Callable[[int], None] | None
-) -> Callable[[int], None]:
-    """A staging progress line at most every few seconds (and the caller's own callback)."""
-    shown = [0.0]
-
-    def progress(count: int) -> None:
-        if watch.seconds - shown[0] >= PROGRESS_EVERY_SECONDS:
-            shown[0] = watch.seconds
-            console.progress(f"{cell_id}: packaging, {count} entries [{watch.seconds:.0f}s]")
-        if also is not None:
-            also(count)
-
-    return progress
 
 
 def _manifest_inputs(

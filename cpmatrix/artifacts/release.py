@@ -25,7 +25,7 @@ from typing import Any
 from cpmatrix.artifacts import consumers, packaging, validate
 from cpmatrix.artifacts.cache import Artifact, ContentKey
 from cpmatrix.artifacts.manifest import interpreter_path
-from cpmatrix.artifacts.stage import Staged, stage
+from cpmatrix.artifacts.stage import Staged, progress_lines, stage
 from cpmatrix.matrix import Cell
 from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.util import console
@@ -64,7 +64,7 @@ def release(
     """Accept, gate, stage, prove and publish one built and verified cell."""
     accepted = packaging.accept(cell, paths)
     validate.gate(cell, paths)
-    staged = stage(cell, paths)
+    staged = stage(cell, paths, on_entry=progress_lines(cell.id))
     proven = prove(cell, paths, staged)
     artifact = packaging.package(
         cell,

@@ -28,11 +28,13 @@ from cpmatrix.artifacts.archive import (
 )
 from cpmatrix.matrix import Cell
 from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import console
 from cpmatrix.util.errors import ArtifactError, EnvironmentProblem
 from cpmatrix.util.fileio import sha256_of
 from cpmatrix.util.sourcedate import source_date_epoch
 
 STAGE_DIR = "artifact"
+PROGRESS_EVERY_SECONDS = 5.0
 ZSTD_LEVEL = 12
 DBGSYM_SUFFIX = "-dbgsym"
 TESTS_SUFFIX = "-tests"
@@ -174,3 +176,16 @@ def stage(
         written = write_tar_gz(paths.dbgsym, debug, top=top, mtime=mtime)
         extras.append(StagedFile(path=debug, written=written, role="dbgsym"))
     return Staged(cell_id=cell.id, archive=archive, extras=tuple(extras))
+
+
+def progress_lines(cell_id: str) -> Callable[[int], None]:
+    """A staging progress line at most every few seconds, for a CI log and a person."""
+    watch = console.Stopwatch()
+    shown = [0.0]
+
+    def progress(count: int) -> None:
+        if watch.seconds - shown[0] >= PROGRESS_EVERY_SECONDS:
+            shown[0] = watch.seconds
+            console.progress(f"{cell_id}: packaging, {count} entries [{watch.seconds:.0f}s]")
+
+    return progress

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from cpmatrix import artifacts, builders
-from cpmatrix.artifacts import ProofTime
+from cpmatrix import builders
+from cpmatrix.artifacts.cache import ContentKey, current_key, reusable
+from cpmatrix.artifacts.release import ProofTime, Published, release
 from cpmatrix.builders import portable
 from cpmatrix.builders import record as build_record
 from cpmatrix.builders.base import Builder, BuildRequest, Source, commands
@@ -254,10 +255,10 @@ def run_cell(
     paths = CellPaths.of(cell.id, options.build_root)
     watch = console.Stopwatch()
     try:
-        key = artifacts.current_key(
+        key = current_key(
             cell, source=tree.record(), kind=builder.kind, identity=builder.identity()
         )
-        cached = artifacts.reusable(cell, key, force=options.force, verify=options.verify)
+        cached = reusable(cell, key, force=options.force, verify=options.verify)
         if cached is not None:
             console.info(f"{cell.id}: cache hit: {cached.archive} is verified and current")
             return CellOutcome(
@@ -304,17 +305,15 @@ def build_cell(
     return Status.BUILT
 
 
-def verify_and_release(
-    cell: Cell, paths: CellPaths, key: artifacts.ContentKey
-) -> artifacts.Published:
+def verify_and_release(cell: Cell, paths: CellPaths, key: ContentKey) -> Published:
     """Verify the built tree in the builder, then release it; the builder's verification is the
     first proof time."""
     from cpmatrix import verify
 
     verified = verify.verify_built_cell(cell, paths)
-    published = artifacts.release(cell, paths, key=key)
+    published = release(cell, paths, key=key)
     first = ProofTime(place="builder", seconds=verified.seconds)
-    return artifacts.Published(artifact=published.artifact, proofs=(first, *published.proofs))
+    return Published(artifact=published.artifact, proofs=(first, *published.proofs))
 
 
 def exit_code(outcomes: Sequence[CellOutcome]) -> int:

@@ -20,6 +20,7 @@ from artifactkit import (
     install_tree,
     key_for,
     matrix_without_portability,
+    package_unproven,
     without_portability,
 )
 
@@ -55,7 +56,7 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def package(cell: Cell, build: Path, dist: Path, **options: object) -> artifacts.Artifact:
     paths = built_cell(build, cell)
-    return artifacts.package(cell, paths, key=key_for(cell), dist=dist, **options)  # type: ignore[arg-type]
+    return package_unproven(cell, paths, key=key_for(cell), dist=dist, **options)
 
 
 def test_package_writes_archive_manifest_and_index(tmp_path: Path, jit: Cell) -> None:
@@ -201,16 +202,16 @@ def test_a_failed_artifact_never_reaches_dist(tmp_path: Path, jit: Cell) -> None
     build, dist = tmp_path / "build", tmp_path / "dist"
     paths = built_cell(build, jit, passed=False)
     with pytest.raises(VerificationFailed, match="failed verification") as caught:
-        artifacts.package(jit, paths, key=key_for(jit), dist=dist)
+        package_unproven(jit, paths, key=key_for(jit), dist=dist)
     assert str(paths.verify_report) in caught.value.render()
     assert not dist.exists() or not any(dist.iterdir())
     assert paths.install.is_dir() and paths.verify_report.is_file()
     paths.verify_report.unlink()
     with pytest.raises(ArtifactError, match="verification report"):
-        artifacts.package(jit, paths, key=key_for(jit), dist=dist)
+        package_unproven(jit, paths, key=key_for(jit), dist=dist)
     paths.incomplete_marker.write_text("")
     with pytest.raises(ArtifactError, match="did not complete"):
-        artifacts.package(jit, paths, key=key_for(jit), dist=dist)
+        package_unproven(jit, paths, key=key_for(jit), dist=dist)
 
 
 def test_the_cache_hits_only_for_the_same_key_and_an_intact_artifact(
@@ -231,7 +232,7 @@ def test_the_cache_hits_only_for_the_same_key_and_an_intact_artifact(
         source={**key_for(jit).inputs["source"], "git_dirty": True},
     )
     paths = CellPaths.of(jit.id, tmp_path / "build")
-    artifacts.package(jit, paths, key=dirty, dist=tmp_path / "dirty-dist")
+    package_unproven(jit, paths, key=dirty, dist=tmp_path / "dirty-dist")
     assert artifacts.find_cached(jit, dirty, tmp_path / "dirty-dist") is None
     with made.archive.open("r+b") as archive:
         archive.seek(100)

@@ -17,9 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from artifactkit import built_cell, key_for, record_verification, without_portability
+from artifactkit import (
+    built_cell,
+    key_for,
+    package_unproven,
+    record_verification,
+    without_portability,
+)
 
-from cpmatrix import artifacts
 from cpmatrix.artifacts import index, publish
 from cpmatrix.matrix import Cell
 from cpmatrix.matrix.layout import PROJECT_ROOT
@@ -31,7 +36,7 @@ PACKAGE = textwrap.dedent(
     """
     import os, signal, sys
     sys.path.insert(0, {tests!r})
-    from artifactkit import key_for, without_portability
+    from artifactkit import key_for, package_unproven, without_portability
     from cpmatrix import artifacts
     from cpmatrix.matrix import matrixfile
     from cpmatrix.matrix.layout import CellPaths
@@ -41,7 +46,7 @@ PACKAGE = textwrap.dedent(
     def die(count):
         if count == {kill_at_entry}:
             os.kill(os.getpid(), signal.SIGKILL)
-    artifacts.package(cell, CellPaths.of(cell.id, Path({build!r})), key=key_for(cell),
+    package_unproven(cell, CellPaths.of(cell.id, Path({build!r})), key=key_for(cell),
                       dist=Path({dist!r}), on_entry=die)
     """
 )
@@ -75,13 +80,13 @@ def old_and_new(tmp_path: Path, jit: Cell) -> Iterator[tuple[Path, Path, dict[st
     """(a built cell whose install changed since, the old dist/, the new dist/'s state)."""
     build, old = tmp_path / "build", tmp_path / "old"
     paths = built_cell(build, jit)
-    artifacts.package(jit, paths, key=key_for(jit), dist=old)
+    package_unproven(jit, paths, key=key_for(jit), dist=old)
     (paths.install / "lib/json/added.py").write_text("CHANGED = True\n")
     record_verification(paths)  # verified again
     new = tmp_path / "new"
     shutil.copytree(old, new)
     faults.reached.clear()
-    artifacts.package(jit, paths, key=key_for(jit), dist=new)
+    package_unproven(jit, paths, key=key_for(jit), dist=new)
     yield build, old, state(new)
 
 
@@ -160,7 +165,7 @@ def test_a_full_disk_names_the_path_and_leaves_nothing_new(
     """The disk holds the archive but not its manifest: the case that once published an
     archive with no manifest and no checksum line."""
     paths = built_cell(tmp_path / "build", jit)
-    reference = artifacts.package(jit, paths, key=key_for(jit), dist=tmp_path / "reference")
+    reference = package_unproven(jit, paths, key=key_for(jit), dist=tmp_path / "reference")
     dist = tiny_disk / "dist"
     dist.mkdir()
     page = 4096
@@ -168,7 +173,7 @@ def test_a_full_disk_names_the_path_and_leaves_nothing_new(
     fill(tiny_disk, leave=sum(-(-size // page) * page for size in archives))
     before = state(dist)
     with pytest.raises(ArtifactError) as full:
-        artifacts.package(jit, paths, key=key_for(jit), dist=dist)
+        package_unproven(jit, paths, key=key_for(jit), dist=dist)
     message = full.value.message
     assert "No space left on device" in message
     written_last = (str(dist / f"{jit.id}{name}") for name in (".json", ".cdx.json"))

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from artifactkit import built_cell, key_for, without_portability
+from artifactkit import built_cell, key_for, package_unproven, without_portability
 
-from cpmatrix import artifacts
 from cpmatrix.artifacts import index, manifest, publish
 from cpmatrix.matrix import Cell
 from cpmatrix.util.errors import ArtifactError
@@ -32,7 +31,7 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     root = tmp_path_factory.mktemp("packaged")
     paths = built_cell(root / "build", cell)
-    artifacts.package(cell, paths, key=key_for(cell), dist=root / "dist")
+    package_unproven(cell, paths, key=key_for(cell), dist=root / "dist")
     return root / "dist"
 
 

@@ -7,9 +7,8 @@ import resource
 from pathlib import Path
 
 import pytest
-from artifactkit import built_cell, key_for, without_portability
+from artifactkit import built_cell, key_for, package_unproven, without_portability
 
-from cpmatrix import artifacts
 from cpmatrix.builders import record
 from cpmatrix.matrix import Cell
 from cpmatrix.util import jsonfile
@@ -42,7 +41,7 @@ def test_a_hostile_build_record_is_a_record_error(
     paths = built_cell(tmp_path / "build", jit)
     paths.record.write_bytes(raw)
     with pytest.raises(ArtifactError) as refused:
-        artifacts.package(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
+        package_unproven(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
     assert words in refused.value.message
     assert str(paths.record) in refused.value.message
 
@@ -54,7 +53,7 @@ def test_a_hostile_verify_report_is_an_artifact_error(
     paths = built_cell(tmp_path / "build", jit)
     paths.verify_report.write_bytes(raw)
     with pytest.raises(ArtifactError, match="verification report"):
-        artifacts.package(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
+        package_unproven(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
 
 
 def test_a_huge_verify_report_is_refused_unread(tmp_path: Path, jit: Cell) -> None:
@@ -64,7 +63,7 @@ def test_a_huge_verify_report_is_refused_unread(tmp_path: Path, jit: Cell) -> No
         stream.truncate(300 << 20)  # 300 MiB, sparse
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(ArtifactError, match="larger than"):
-        artifacts.package(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
+        package_unproven(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
     assert grown_kib < 100 * 1024
 

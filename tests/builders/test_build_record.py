@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from artifactkit import build_record, built_cell, key_for
+from artifactkit import build_record, built_cell, key_for, package_unproven
 from sourcekit import FILES, small_release, tarball_bytes
 
-from cpmatrix import artifacts
 from cpmatrix.builders import record
 from cpmatrix.builders.base import BuildRequest
 from cpmatrix.builders.posix import NativeBuilder
@@ -64,7 +63,7 @@ def test_packaging_refuses_a_bad_build_record(case: str, tmp_path: Path, jit: Ce
     paths = built_cell(tmp_path / "build", jit)
     paths.record.write_bytes(make(jit))
     with pytest.raises(ArtifactError) as refused:
-        artifacts.package(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
+        package_unproven(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
     assert words in refused.value.message
     assert str(paths.record) in refused.value.message
     assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
@@ -74,7 +73,7 @@ def test_packaging_refuses_a_missing_record(tmp_path: Path, jit: Cell) -> None:
     paths = built_cell(tmp_path / "build", jit)
     paths.record.unlink()
     with pytest.raises(ArtifactError, match="build record was not written"):
-        artifacts.package(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
+        package_unproven(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
 
 
 def test_packaging_refuses_an_install_tree_changed_since_verification(
@@ -83,21 +82,21 @@ def test_packaging_refuses_an_install_tree_changed_since_verification(
     paths = built_cell(tmp_path / "build", jit)
     (paths.install / "bin/py").unlink()  # the interpreter deleted after verification
     with pytest.raises(ArtifactError, match="changed since it was verified"):
-        artifacts.package(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
+        package_unproven(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
     shutil.rmtree(paths.install)
     built_cell(tmp_path / "build", jit)
     report = json.loads(paths.verify_report.read_text())
     del report["install_sha256"]
     paths.verify_report.write_text(json.dumps(report))
     with pytest.raises(ArtifactError, match="does not record which install tree it verified"):
-        artifacts.package(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
+        package_unproven(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
 
 
 def test_a_verify_report_that_is_not_utf8_is_an_error(tmp_path: Path, jit: Cell) -> None:
     paths = built_cell(tmp_path / "build", jit)
     paths.verify_report.write_bytes(b'{"passed": true, "x": "\xff"}')
     with pytest.raises(ArtifactError, match="cannot read the verification report"):
-        artifacts.package(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
+        package_unproven(jit, paths, key=key_for(jit), dist=tmp_path / "dist")
 
 
 def test_a_record_round_trips_and_windows_records_validate(tmp_path: Path, jit: Cell) -> None:
