@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cpmatrix.artifacts import teamwork
+from cpmatrix.artifacts import manifest, teamwork
 from cpmatrix.engine.containers import Mount
 from cpmatrix.matrix import Cell, Matrix
 from cpmatrix.matrix.layout import CellPaths
@@ -158,19 +158,15 @@ def artifact_request(
 ) -> tuple[Cell, tuple[Consumer, ...]]:
     """``invoke verify --artifact``: the archive's cell (from the manifest beside it) and where
     to prove it: the image given, else every consumer image of its platform."""
-    from cpmatrix.artifacts.manifest import load
-
     if not archive.is_file():
         raise UsageError(f"--artifact {archive} does not exist")
-    name = archive.name.removesuffix(".tar.gz")
-    beside = archive.with_name(f"{name}.json")
-    if name == archive.name or not beside.is_file():
+    beside = manifest.manifest_beside(archive)
+    if beside is None or not beside.is_file():
         raise UsageError(
-            f"--artifact {archive} is not a cpmatrix .tar.gz with its manifest ({beside.name}) "
-            "beside it",
-            hint="give an archive from dist/: dist/<cell-id>.tar.gz",
+            f"--artifact {archive} is not a cpmatrix archive with its manifest beside it",
+            hint="give an archive from dist/: dist/<cell-id>.tar.gz with dist/<cell-id>.json",
         )
-    data = load(beside)
+    data = manifest.load(beside)
     check_archive(archive, data)
     cell = model.cell(
         python=str(data["python"]),
@@ -194,10 +190,10 @@ ARTIFACT_LIMITS = safetar.Limits(
 """What an artifact may unpack to: a CPython install is ~5,000 files and ~250 MB."""
 
 
-def check_archive(archive: Path, manifest: Mapping[str, Any]) -> None:
+def check_archive(archive: Path, described: Mapping[str, Any]) -> None:
     """Before any container starts: the archive is the one its manifest describes (size and
     sha256), and what it unpacks to is bounded and stays in its top directory."""
-    recorded = manifest["artifact"]
+    recorded = described["artifact"]
     size = archive.stat().st_size
     if size != recorded["size"] or sha256_of(archive) != recorded["sha256"]:
         raise ArtifactError(
@@ -209,8 +205,8 @@ def check_archive(archive: Path, manifest: Mapping[str, Any]) -> None:
         top = safetar.inspect(archive, limits=ARTIFACT_LIMITS)
     except (safetar.ArchiveRefused, safetar.ArchiveUnreadable) as refused:
         raise ArtifactError(f"--artifact {archive} is refused: {refused}") from None
-    if top != manifest["id"]:
-        raise ArtifactError(f"--artifact {archive} unpacks to {top!r}, not {manifest['id']!r}")
+    if top != described["id"]:
+        raise ArtifactError(f"--artifact {archive} unpacks to {top!r}, not {described['id']!r}")
 
 
 def prove(
@@ -238,13 +234,11 @@ def verify_archive(
     archive: Path, model: Matrix, *, image: str | None
 ) -> tuple[ConsumerResult, ...]:
     """``invoke verify --artifact``: the archive proven where :func:`artifact_request` says."""
-    from cpmatrix.artifacts.manifest import interpreter_path
-
     cell, where = artifact_request(archive, model, image=image)
     return prove(
         archive,
         top=cell.id,
-        interpreter=interpreter_path(cell),
+        interpreter=manifest.interpreter_path(cell),
         expect=Expectation.of_cell(cell),
         consumers=where,
     )

@@ -36,6 +36,13 @@ def manifest_name(cell_id: str) -> str:
     return f"{cell_id}.json"
 
 
+def manifest_beside(archive: Path) -> Path | None:
+    """The manifest that describes a dist/ archive (``<cell-id>.tar.gz`` → ``<cell-id>.json``);
+    None for a file not named like an archive."""
+    cell_id = archive.name.removesuffix(f".{ARCHIVE_FORMAT}")
+    return None if cell_id == archive.name else archive.with_name(manifest_name(cell_id))
+
+
 def interpreter_path(cell: Cell) -> str:
     """The interpreter inside the archive, relative to its top directory."""
     where = layout.interpreter_in_tree(cell.version, cell.features, cell.profile, cell.platform.os)
