@@ -38,11 +38,9 @@ NOT_YET = {
     "cpmatrix/builders/steps.py:187 execute",
     "cpmatrix/matrix/matrixfile.py:343 _matrix_section",
     "cpmatrix/pipeline/__init__.py:263 run_cell",
-    "cpmatrix/verify/behaviour.py:126 witness",
     "cpmatrix/matrix/matrixfile.py",
     "cpmatrix/pipeline/__init__.py",
     "cpmatrix/util/safetar.py",
-    "cpmatrix/verify/behaviour.py",
 }
 
 
