@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cpmatrix.bench import chart, claims, compare, published, report, stability
+from cpmatrix.bench import chart, claims, compare, published, report, scaling_report, stability
 from cpmatrix.bench.columns import Column, check_unique
 from cpmatrix.bench.compare import SuiteTable
 from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
@@ -126,7 +126,7 @@ def finish(
     """Compare, chart and report from the columns' pyperf files."""
     loaded = {r.column.name: compare.load(r.results) for r in results}
     tables = tuple(compare.compare(loaded, baseline))
-    scaling = report.scaling_speedups(loaded)
+    scaling = scaling_report.scaling_speedups(loaded)
     facts = report.machine()
     judged = (
         claims.evaluate(loaded, {r.column.name: r.about for r in results}, baseline)
@@ -148,7 +148,7 @@ def finish(
             facts["cores"] or 1, load_at_start, facts["load_average"], loaded
         ),
         claims=judged,
-        causes=report.scaling_causes(
+        causes=scaling_report.scaling_causes(
             loaded, {r.column.name: r.about.get("gil_enabled") for r in results}
         ),
         jit=tuple(published.measure_jit(results, loaded)),

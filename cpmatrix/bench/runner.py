@@ -105,7 +105,8 @@ class _Session:
 
     def probe(self) -> None:
         output = self.remote("about.json")
-        self.run("probe", suites.about_command(self.interpreter, output))
+        script = self.place.put("cpmatrix_about.py", suites.about_program().encode())
+        self.run("probe", suites.about_command(self.interpreter, script, output))
         self.about = jsonfile.read(self.fetch(output), what="probe", error=BenchmarkFailed)
 
     def suite_round(self, suite: Suite, max_workers: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 from cpmatrix.bench import causes
 from cpmatrix.bench.causes import Scaling, Verdict
 from cpmatrix.bench.places import PROGRAMS
-from cpmatrix.bench.report import causes_markdown
+from cpmatrix.bench.scaling_report import causes_markdown
 
 
 def load_work() -> ModuleType:

@@ -13,7 +13,7 @@ from typing import Any
 import pyperf
 import pytest
 
-from cpmatrix.bench import claims, gcpauses
+from cpmatrix.bench import claims, claims_report, gcpauses
 from cpmatrix.bench.claims import CLAIMS, GC_CLAIM, Verdict, evaluate, reference
 from cpmatrix.bench.gcpauses import nearest_rank
 from cpmatrix.bench.importtime import MODULES
@@ -235,7 +235,7 @@ def test_a_slower_or_unmeasured_benchmark_and_no_reference() -> None:
     alone = evaluate({"3.14": _suite({})}, _abouts({"3.14": "3.14.10"}), "3.14")
     assert alone.reference is None
     assert {j.verdict for j in _verdicts(alone, "3.14").values()} == {Verdict.NOT_MEASURABLE}
-    assert "no 3.13 column" in "\n".join(claims.markdown(alone))
+    assert "no 3.13 column" in "\n".join(claims_report.markdown(alone))
 
 
 def test_the_reference_is_the_baseline_if_313_else_the_first_313_column() -> None:

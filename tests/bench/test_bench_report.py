@@ -11,8 +11,9 @@ import pytest
 
 from cpmatrix.bench import Request, finish
 from cpmatrix.bench.columns import PRESETS, Column
-from cpmatrix.bench.report import NOISE_NOTE, machine, scaling_speedups
+from cpmatrix.bench.report import NOISE_NOTE, machine
 from cpmatrix.bench.runner import ColumnResult
+from cpmatrix.bench.scaling_report import scaling_speedups
 from cpmatrix.bench.suites import FAST, Suite
 
 DATA = Path(__file__).parents[1] / "data" / "bench"
