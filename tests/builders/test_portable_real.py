@@ -20,7 +20,8 @@ from conftest import PUBLISHED_VARIANTS
 from cpmatrix.artifacts import index, manifest, validate
 from cpmatrix.builders import finish_tree
 from cpmatrix.engine.containers import Container, ContainerSpec, Mount
-from cpmatrix.engine.image import SUITE_GLIBC, SYSROOT_SUITE, base_image
+from cpmatrix.engine.image import base_image
+from cpmatrix.features.debian import SUITE_GLIBC, SYSROOT_SUITE
 from cpmatrix.util import elfinfo
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
