@@ -37,20 +37,6 @@ from pathlib import Path
 from cpmatrix.builders import relocate
 
 BUNDLE_DIR = "lib/cpmatrix-libs"
-HOST_LIBRARIES = frozenset(
-    {
-        "libc.so.6",
-        "libm.so.6",
-        "libpthread.so.0",
-        "libdl.so.2",
-        "librt.so.1",
-        "libutil.so.1",
-        "libgcc_s.so.1",
-        "ld-linux-x86-64.so.2",
-        "ld-linux-aarch64.so.1",
-    }
-)
-"""What an artifact may take from the host: glibc's libraries, the loader and libgcc_s."""
 LIBRARY_DIRS = (
     "lib/x86_64-linux-gnu",
     "usr/lib/x86_64-linux-gnu",
@@ -168,8 +154,8 @@ def dpkg_owners(sysroot: Path) -> dict[str, tuple[str, str]]:
     return {**links, **owners}
 
 
-def bundle(tree: Path, sysroot: Path) -> list[dict[str, str]]:
-    """Copy every non-host library the tree needs into BUNDLE_DIR; set RUNPATHs."""
+def bundle(tree: Path, sysroot: Path, host_libraries: frozenset[str]) -> list[dict[str, str]]:
+    """Copy every library the tree needs but ``host_libraries`` into BUNDLE_DIR; set RUNPATHs."""
     target = tree / BUNDLE_DIR
     owners = dpkg_owners(sysroot)
     bundled: dict[str, dict[str, str]] = {}
@@ -178,7 +164,7 @@ def bundle(tree: Path, sysroot: Path) -> list[dict[str, str]]:
     while pending:
         path = pending.pop()
         for soname in needed(path):
-            if soname in HOST_LIBRARIES:
+            if soname in host_libraries:
                 continue
             users.setdefault(path, set()).add(soname)
             if soname in bundled:
@@ -297,8 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sysroot", type=Path, required=True)
     parser.add_argument("--dbgsym", type=Path, required=True, help="where .debug files go")
     parser.add_argument("--report", type=Path, required=True, help="JSON written here")
+    parser.add_argument(
+        "--facts", type=Path, required=True, help="JSON from cpmatrix: host_libraries"
+    )
     args = parser.parse_args(argv)
-    bundled = bundle(args.tree, args.sysroot)
+    facts = json.loads(args.facts.read_text(encoding="utf-8"))
+    bundled = bundle(args.tree, args.sysroot, frozenset(facts["host_libraries"]))
     sanitized = sanitize(args.tree, str(args.sysroot))
     relocated = relocate.relocate(args.tree)
     debug_files = split_debug(args.tree, args.dbgsym)
