@@ -194,6 +194,8 @@ def buildbat_arguments(
 
 FREETHREADED_ABIFLAG = "t"
 DEBUG_ABIFLAG = "d"
+WINDOWS_DEBUG_EXT_PREFIX = f"_{DEBUG_ABIFLAG}."
+"""How a Windows debug build's EXT_SUFFIX starts (``_d.cp314-win_amd64.pyd``)."""
 
 
 def abiflags(features: frozenset[Feature], profile: Profile) -> str:
