@@ -43,7 +43,6 @@ NOT_YET = {
     "cpmatrix/bench/report.py",
     "cpmatrix/matrix/matrixfile.py",
     "cpmatrix/pipeline/__init__.py",
-    "cpmatrix/util/safetar.py",
     "cpmatrix/verify/behaviour.py",
 }
 
