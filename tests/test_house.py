@@ -36,12 +36,10 @@ NOT_YET = {
     "cpmatrix/builders/steps.py:257 imports cpmatrix.verify.binary",
     "cpmatrix/artifacts/packaging.py:96 package",
     "cpmatrix/builders/steps.py:187 execute",
-    "cpmatrix/matrix/matrixfile.py:343 _matrix_section",
     "cpmatrix/pipeline/__init__.py:263 run_cell",
     "cpmatrix/verify/behaviour.py:126 witness",
     "cpmatrix/bench/claims.py",
     "cpmatrix/bench/report.py",
-    "cpmatrix/matrix/matrixfile.py",
     "cpmatrix/pipeline/__init__.py",
     "cpmatrix/verify/behaviour.py",
 }
