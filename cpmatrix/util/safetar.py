@@ -1,17 +1,17 @@
 """The one tar extraction cpmatrix does, for source tarballs and artifacts alike.
 
 tarfile's own ``data`` filter judges paths with ``os.path.realpath`` and falls back to lexical
-checks where that gives up (longer than PATH_MAX: CVE-2025-4517, fixed only in 3.11.13,
-3.12.11 and 3.13.4+). So nothing here relies on tarfile to place a file: tarfile only parses
-headers and streams contents. Every member is first placed in an in-memory model of the tree
-(:mod:`cpmatrix.util.tarmodel`), resolving each path component through the links already in
-it, exactly as the kernel would; a member that leaves the archive's top directory at any step, names something that cannot
-exist, or is too large, refuses the whole archive before anything is written. Then regular
-files and directories are written to their resolved, link-free paths, hard links are made to
-resolved regular files, and symbolic links come last, after every link in the final model was
-resolved again (a link checked when it was added can be re-pointed by a later one:
-``a -> s/..`` then ``s -> .``). Nothing is written through a link, because none exist on disk
-until the end.
+checks where that gives up (longer than PATH_MAX: CVE-2025-4517, fixed only in 3.11.13, 3.12.11
+and 3.13.4+). So nothing here relies on tarfile to place a file: tarfile only parses headers and
+streams contents. Every member is first placed in an in-memory model of the tree
+(:mod:`cpmatrix.util.tarmodel`), resolving each path component through the links already in it,
+exactly as the kernel would; a member that leaves the archive's top directory at any step, names
+something that cannot exist, or is too large, refuses the whole archive before anything is
+written. Then regular files and directories are written to their resolved, link-free paths, hard
+links are made to resolved regular files, and symbolic links come last, after every link in the
+final model was resolved again (a link checked when it was added can be re-pointed by a later
+one: ``a -> s/..`` then ``s -> .``). Nothing is written through a link, because none exist on
+disk until the end.
 """
 
 from __future__ import annotations
