@@ -211,6 +211,26 @@ def windows_name_suffix(features: frozenset[Feature], profile: Profile) -> str:
     return flags + (f"_{DEBUG_ABIFLAG}" if profile == "debug" else "")
 
 
+def posix_executable_name(version: Version, features: frozenset[Feature], profile: Profile) -> str:
+    """``python3.13``, ``python3.13t``, ``python3.14td``: what ``make install`` installs."""
+    return f"python{version.minor_text}{abiflags(features, profile)}"
+
+
+def windows_executable_name(
+    version: Version, features: frozenset[Feature], profile: Profile
+) -> str:
+    """``python.exe``, or ``python3.14t.exe`` for free-threaded (``_d`` for debug)."""
+    suffix = windows_name_suffix(features, profile)
+    if Feature.FREETHREADED in features:
+        return f"python{version.minor_text}{suffix}.exe"
+    return f"python{suffix}.exe"
+
+
+def windows_dll_name(version: Version, features: frozenset[Feature], profile: Profile) -> str:
+    """``python314.dll``, ``python314t_d.dll``: the interpreter's DLL beside the executable."""
+    return f"python{version.major}{version.minor}{windows_name_suffix(features, profile)}.dll"
+
+
 def tailcall_macro(version: Version) -> str:
     """The sysconfig variable that says the tail-call interpreter is in."""
     return "_Py_TAIL_CALL_INTERP" if version.at_least(3, 15) else "Py_TAIL_CALL_INTERP"

@@ -66,6 +66,11 @@ def dev_package(series: Version) -> str:
     return f"python{series.minor_text}-dev"
 
 
+def orig_tarball(release: Version) -> str:
+    """Upstream's tarball in Debian's source package (``python3.13_3.13.5.orig.tar.xz``)."""
+    return f"{interpreter_package(release.series)}_{release}.orig.tar.xz"
+
+
 def interpreter_path(series: Version) -> str:
     return f"/usr/bin/python{series.minor_text}"
 

@@ -42,7 +42,7 @@ def suites_for(python: PythonRelease) -> tuple[str, ...]:
 
 def provide(python: PythonRelease, cache: SourceCache, etc: Path = Path("/etc/apt")) -> Tarball:
     package = debian_facts.interpreter_package(python.series)
-    orig = f"{package}_{python.release}.orig.tar.xz"
+    orig = debian_facts.orig_tarball(python.release)
     archive = aptsources.debian_archive(etc)
     failures: list[str] = []
     alarming = False
