@@ -12,11 +12,11 @@ functions only compose what runs; :mod:`cpmatrix.builders.steps` runs it.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from cpmatrix.builders import finish_tree, relocate
+from cpmatrix.features import debian
 from cpmatrix.features.portability import HOST_LIBRARIES
 from cpmatrix.features.toolchains import SYSROOT_CC
 
@@ -49,15 +49,7 @@ class Sysroot:
         that word says clang. It read ``sysroot``, set no PGO flags, and an ``optimized`` build
         ran its profile task and then compiled without the profile (3.13.5, 2026-12-02).
         """
-        pkgconfig = ":".join(
-            f"{self.path}/{d}"
-            for d in (
-                "usr/lib/x86_64-linux-gnu/pkgconfig",
-                "usr/lib/aarch64-linux-gnu/pkgconfig",
-                "usr/lib/pkgconfig",
-                "usr/share/pkgconfig",
-            )
-        )
+        pkgconfig = ":".join(f"{self.path}/{d}" for d in debian.PKGCONFIG_DIRS)
         return (
             ("CC", cc),
             ("CPPFLAGS", f"--sysroot={self.path}"),
@@ -84,10 +76,12 @@ class Sysroot:
         )
 
 
+FINISH_FACTS = finish_tree.Facts(host_libraries=HOST_LIBRARIES, library_dirs=debian.LIBRARY_DIRS)
+"""What the finish script needs from features/, written beside it as FACTS_NAME."""
+
+
 def finish_facts() -> bytes:
-    """The finish script's facts file: the libraries an artifact may take from the host."""
-    facts = {"host_libraries": sorted(HOST_LIBRARIES)}
-    return (json.dumps(facts, indent=2) + "\n").encode()
+    return FINISH_FACTS.to_json().encode()
 
 
 def script_files() -> dict[str, bytes]:

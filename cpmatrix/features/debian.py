@@ -33,6 +33,22 @@ artifacts' floor: ``SUITE_GLIBC[SYSROOT_SUITE]``) and whose packages an artifact
 SUITE_GLIBC = {"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}
 """glibc of each Debian release, as its libc6 package ships it."""
 
+MULTIARCH_TRIPLETS = ("x86_64-linux-gnu", "aarch64-linux-gnu")
+"""Debian's multiarch library directories of the machines cpmatrix builds Linux cells for
+(https://wiki.debian.org/Multiarch/Tuples)."""
+LIBRARY_DIRS: tuple[str, ...] = (
+    *(f"{usr}lib/{triplet}" for triplet in MULTIARCH_TRIPLETS for usr in ("", "usr/")),
+    "lib",
+    "usr/lib",
+)
+"""Where a Debian root keeps shared libraries, relative to the root, in lookup order."""
+PKGCONFIG_DIRS: tuple[str, ...] = (
+    *(f"usr/lib/{triplet}/pkgconfig" for triplet in MULTIARCH_TRIPLETS),
+    "usr/lib/pkgconfig",
+    "usr/share/pkgconfig",
+)
+"""Where a Debian root keeps pkg-config files, relative to the root."""
+
 SOURCE_SUITES: dict[Version, tuple[str, ...]] = {Version(3, 13): ("trixie",)}
 """The Debian suites whose ``pythonX.Y`` source package carries that series' release; any
 other series is looked for in unstable (which may list it but not serve it)."""
