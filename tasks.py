@@ -19,7 +19,7 @@ from invoke.tasks import task
 
 from cpmatrix import artifacts, cli, pipeline
 from cpmatrix.matrix import layout, matrixfile, reports, selection
-from cpmatrix.matrix.selection import CellOptions
+from cpmatrix.matrix.selection import CellOptions, with_cell_options
 from cpmatrix.sources import SourceCache, prepare
 from cpmatrix.sources import clean as clean_sources
 from cpmatrix.util import console
@@ -54,18 +54,9 @@ def reported(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-FILTER_HELP = {
-    "python": "CPython minor or release, comma-separated (3.13,3.14)",
-    "variant": "variant names or +-joined features, comma-separated (jit,freethreaded+tailcall)",
-    "platform": "platform names, comma-separated (linux-x86_64)",
-    "profile": "release, optimized or debug, comma-separated",
-    "matrix": selection.HELP["matrix"],
-}
-
-
 @task(
     help={
-        **FILTER_HELP,
+        **selection.FILTER_HELP,
         "format": "table (default), json, github (strategy.matrix object) or github-shards",
         "shard": "with --format github: emit shard N of M (N/M) of a selection over 256 jobs",
         "check_toolchains": "check on paper that each selected cell's toolchain is installed "
@@ -73,13 +64,11 @@ FILTER_HELP = {
     }
 )
 @reported
+@with_cell_options
 def matrix(
     c: Context,
+    cells: CellOptions,
     format: str = "table",
-    python: str = "",
-    variant: str = "",
-    platform: str = "",
-    profile: str = "",
     shard: str = "",
     matrix: str = "",
     check_toolchains: bool = False,
@@ -87,8 +76,7 @@ def matrix(
     """Show the resolved build cells of matrix.yaml (and those skipped, with why)."""
     chosen = reports.parse_format(format)
     model = matrixfile.load(matrix or None)
-    filters = model.selection(python=python, variant=variant, platform=platform, profile=profile)
-    resolution = model.expand(filters)
+    resolution = model.expand(cells.filters(model))
     if check_toolchains:
         from cpmatrix.matrix import toolcheck
 
@@ -107,7 +95,7 @@ def matrix(
         "python": "CPython minor or release from matrix.yaml (3.13 or 3.13.5)",
         "source": "a release tarball (path or URL) or a CPython checkout to use instead of "
         "the cache / python.org / Debian",
-        "matrix": FILTER_HELP["matrix"],
+        "matrix": selection.MATRIX_HELP,
     }
 )
 @reported
@@ -166,7 +154,7 @@ def clean(c: Context, sources: bool = False) -> None:
         "baseline": "column to compare against (default: `default`, else the first column)",
         "name": "report name: results go to build/bench/<name>/ (default from the options)",
         "max_workers": "scaling suite: up to this many workers (default: the machine's cores)",
-        "matrix": FILTER_HELP["matrix"],
+        "matrix": selection.MATRIX_HELP,
         "verbose": "show everything the interpreters print (pyperf's own lines)",
     },
     iterable=["column", "env"],
@@ -245,19 +233,16 @@ def bench(
     }
 )
 @reported
+@with_cell_options
 def package(
     c: Context,
-    python: str = "",
-    variant: str = "",
-    platform: str = "",
-    profile: str = "",
+    cells: CellOptions,
     all: bool = False,
     matrix: str = "",
 ) -> None:
     """Publish built, verified cells into dist/ once each archive passed the portability gate and
     was proven in every bare consumer image of its platform: archives, manifest, SHA256SUMS,
     index.json, uv/<variant>.json."""
-    cells = CellOptions(python=python, variant=variant, platform=platform, profile=profile)
     model = matrixfile.load(matrix or None)
     if all:
         chosen = artifacts.built_cells(model)
@@ -327,12 +312,10 @@ BUILD_HELP = {
 
 @task(help=BUILD_HELP)
 @reported
+@with_cell_options
 def build(
     c: Context,
-    python: str = "",
-    variant: str = "",
-    platform: str = "",
-    profile: str = "",
+    cells: CellOptions,
     builder: str = "",
     jobs: int = 0,
     all: bool = False,
@@ -346,8 +329,7 @@ def build(
     """Build CPython cells: staged install, build.log and build.json under build/<cell-id>/."""
 
     model = matrixfile.load(matrix or None)
-    chosen = CellOptions(python=python, variant=variant, platform=platform, profile=profile)
-    cells = chosen.every(model) if all else [chosen.one(model)]
+    chosen = cells.every(model) if all else [cells.one(model)]
     options = pipeline.Options(
         builder=pipeline.parse_builder(builder),
         jobs=jobs or None,
@@ -360,14 +342,14 @@ def build(
 
         with console.using(console.Terminal(verbose=verbose)):
             watch = console.Stopwatch()
-            planned = dryrun.plan(cells, options)
+            planned = dryrun.plan(chosen, options)
             print(dryrun.report(planned))
             sys.stdout.flush()
             console.info(f"dry run of {len(planned)} cells in {console.elapsed(watch.seconds)}")
             dryrun.require_all(planned)
         return
     with console.using(console.Terminal(verbose=verbose)):
-        outcomes = pipeline.run(cells, options)
+        outcomes = pipeline.run(chosen, options)
         print(pipeline.report(outcomes))
     sys.stdout.flush()
     code = pipeline.exit_code(outcomes)
@@ -467,12 +449,10 @@ def verify_artifact(archive: Path, image: str, matrix: str, verbose: bool) -> No
 
 @task(help=VERIFY_HELP)
 @reported
+@with_cell_options
 def verify(
     c: Context,
-    python: str = "",
-    variant: str = "",
-    platform: str = "",
-    profile: str = "",
+    cells: CellOptions,
     interpreter: str = "",
     expect: str = "",
     image: str = "",
@@ -492,10 +472,10 @@ def verify(
     with console.using(console.Terminal(verbose=verbose)):
         report, written = cli.verify(
             matrixfile.load(matrix or None),
-            python=python,
-            variant=variant,
-            platform=platform,
-            profile=profile,
+            python=cells.python,
+            variant=cells.variant,
+            platform=cells.platform,
+            profile=cells.profile,
             interpreter=interpreter,
             expect=expect,
             image=image,

@@ -22,7 +22,7 @@ from cpmatrix.features import debian
 
 SPEC_VERSION = "1.6"
 CPYTHON_LICENSE = "PSF-2.0"
-SUITE = "bullseye"
+SUITE = debian.SYSROOT_SUITE
 """The Debian release the bundled libraries come from (the builder's sysroot)."""
 
 

@@ -13,7 +13,7 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.builders.finish_tree import HOST_LIBRARIES
+from cpmatrix.features.portability import HOST_LIBRARIES
 from cpmatrix.matrix import Cell
 from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.util import elfinfo

@@ -32,33 +32,12 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from cpmatrix.builders import relocate
 
 BUNDLE_DIR = "lib/cpmatrix-libs"
-HOST_LIBRARIES = frozenset(
-    {
-        "libc.so.6",
-        "libm.so.6",
-        "libpthread.so.0",
-        "libdl.so.2",
-        "librt.so.1",
-        "libutil.so.1",
-        "libgcc_s.so.1",
-        "ld-linux-x86-64.so.2",
-        "ld-linux-aarch64.so.1",
-    }
-)
-"""What an artifact may take from the host: glibc's libraries, the loader and libgcc_s."""
-LIBRARY_DIRS = (
-    "lib/x86_64-linux-gnu",
-    "usr/lib/x86_64-linux-gnu",
-    "lib/aarch64-linux-gnu",
-    "usr/lib/aarch64-linux-gnu",
-    "lib",
-    "usr/lib",
-)
 ELF_MAGIC = b"\x7fELF"
 LOADABLE = (2, 3)
 """ELF types the loader maps (ET_EXEC, ET_DYN); object files (``config-3.X/python.o``) are not."""
@@ -135,8 +114,29 @@ def needed(path: Path) -> list[str]:
     ]
 
 
-def find_in_sysroot(soname: str, sysroot: Path) -> Path | None:
-    for directory in LIBRARY_DIRS:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Facts:
+    """What cpmatrix's features/ tell this script (it cannot import them): the libraries an
+    artifact may take from the host, and where the sysroot keeps its libraries."""
+
+    host_libraries: frozenset[str]
+    library_dirs: tuple[str, ...]
+
+    def to_json(self) -> str:
+        data = {"host_libraries": sorted(self.host_libraries), "library_dirs": self.library_dirs}
+        return json.dumps(data, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Facts:
+        data = json.loads(text)
+        return cls(
+            host_libraries=frozenset(data["host_libraries"]),
+            library_dirs=tuple(data["library_dirs"]),
+        )
+
+
+def find_in_sysroot(soname: str, sysroot: Path, library_dirs: tuple[str, ...]) -> Path | None:
+    for directory in library_dirs:
         candidate = sysroot / directory / soname
         if candidate.exists():
             return candidate.resolve()
@@ -168,8 +168,8 @@ def dpkg_owners(sysroot: Path) -> dict[str, tuple[str, str]]:
     return {**links, **owners}
 
 
-def bundle(tree: Path, sysroot: Path) -> list[dict[str, str]]:
-    """Copy every non-host library the tree needs into BUNDLE_DIR; set RUNPATHs."""
+def bundle(tree: Path, sysroot: Path, facts: Facts) -> list[dict[str, str]]:
+    """Copy every library the tree needs but the host's into BUNDLE_DIR; set RUNPATHs."""
     target = tree / BUNDLE_DIR
     owners = dpkg_owners(sysroot)
     bundled: dict[str, dict[str, str]] = {}
@@ -178,12 +178,12 @@ def bundle(tree: Path, sysroot: Path) -> list[dict[str, str]]:
     while pending:
         path = pending.pop()
         for soname in needed(path):
-            if soname in HOST_LIBRARIES:
+            if soname in facts.host_libraries:
                 continue
             users.setdefault(path, set()).add(soname)
             if soname in bundled:
                 continue
-            found = find_in_sysroot(soname, sysroot)
+            found = find_in_sysroot(soname, sysroot, facts.library_dirs)
             if found is None:
                 raise SystemExit(f"{path.relative_to(tree)} needs {soname}, not in {sysroot}")
             target.mkdir(parents=True, exist_ok=True)
@@ -297,8 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sysroot", type=Path, required=True)
     parser.add_argument("--dbgsym", type=Path, required=True, help="where .debug files go")
     parser.add_argument("--report", type=Path, required=True, help="JSON written here")
+    parser.add_argument("--facts", type=Path, required=True, help="JSON from cpmatrix (see Facts)")
     args = parser.parse_args(argv)
-    bundled = bundle(args.tree, args.sysroot)
+    facts = Facts.from_json(args.facts.read_text(encoding="utf-8"))
+    bundled = bundle(args.tree, args.sysroot, facts)
     sanitized = sanitize(args.tree, str(args.sysroot))
     relocated = relocate.relocate(args.tree)
     debug_files = split_debug(args.tree, args.dbgsym)

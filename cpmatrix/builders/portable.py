@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpmatrix.builders import finish_tree, relocate
+from cpmatrix.features import debian
+from cpmatrix.features.portability import HOST_LIBRARIES
 from cpmatrix.features.toolchains import SYSROOT_CC
 
 SYSROOT = "/opt/sysroot"
@@ -23,10 +25,11 @@ SYSROOT_RUNTIME = "/opt/sysroot-runtime"
 """Sysroot libraries whose sonames the builder's own Debian lacks (libssl.so.1.1 …): the freshly
 built python loads them during ``make``; they are on LD_LIBRARY_PATH in the build container."""
 SCRIPT_NAME = "cpmatrix-finish-tree.py"
+FACTS_NAME = "cpmatrix-finish-tree.json"
+"""What the finish script needs to know from features/, written beside it."""
 REPORT_NAME = "portable.json"
 DBGSYM_DIR = "dbgsym"
 BUNDLE_DIR = finish_tree.BUNDLE_DIR
-HOST_LIBRARIES = finish_tree.HOST_LIBRARIES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,15 +49,7 @@ class Sysroot:
         that word says clang. It read ``sysroot``, set no PGO flags, and an ``optimized`` build
         ran its profile task and then compiled without the profile (3.13.5, 2026-12-02).
         """
-        pkgconfig = ":".join(
-            f"{self.path}/{d}"
-            for d in (
-                "usr/lib/x86_64-linux-gnu/pkgconfig",
-                "usr/lib/aarch64-linux-gnu/pkgconfig",
-                "usr/lib/pkgconfig",
-                "usr/share/pkgconfig",
-            )
-        )
+        pkgconfig = ":".join(f"{self.path}/{d}" for d in debian.PKGCONFIG_DIRS)
         return (
             ("CC", cc),
             ("CPPFLAGS", f"--sysroot={self.path}"),
@@ -76,15 +71,27 @@ class Sysroot:
             dbgsym,
             "--report",
             f"{work_dir}/{REPORT_NAME}",
+            "--facts",
+            f"{work_dir}/{FACTS_NAME}",
         )
 
 
+FINISH_FACTS = finish_tree.Facts(host_libraries=HOST_LIBRARIES, library_dirs=debian.LIBRARY_DIRS)
+"""What the finish script needs from features/, written beside it as FACTS_NAME."""
+
+
+def finish_facts() -> bytes:
+    return FINISH_FACTS.to_json().encode()
+
+
 def script_files() -> dict[str, bytes]:
-    """The finish script and the module it imports, by their paths in the build directory:
-    ``cpmatrix/builders/relocate.py`` beside empty package files, so that the script's
-    ``from cpmatrix.builders import relocate`` finds it with nothing else of cpmatrix."""
+    """The finish script, its facts and the module it imports, by their paths in the build
+    directory: ``cpmatrix/builders/relocate.py`` beside empty package files, so that the
+    script's ``from cpmatrix.builders import relocate`` finds it with nothing else of cpmatrix.
+    The facts are part of :func:`scripts_digest`: a changed allow-list rebuilds the cell."""
     return {
         SCRIPT_NAME: Path(finish_tree.__file__).read_bytes(),
+        FACTS_NAME: finish_facts(),
         "cpmatrix/__init__.py": b"",
         "cpmatrix/builders/__init__.py": b"",
         "cpmatrix/builders/relocate.py": Path(relocate.__file__).read_bytes(),

@@ -18,7 +18,7 @@ from pathlib import Path, PureWindowsPath
 from cpmatrix import features as fx
 from cpmatrix.builders import base, record, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
-from cpmatrix.matrix import BuilderKind, Cell, layout
+from cpmatrix.matrix import BuilderKind, Cell
 from cpmatrix.util import console
 from cpmatrix.util.errors import BuildFailed, EnvironmentProblem
 
@@ -91,11 +91,11 @@ def layout_plan(cell: Cell, output_files: Iterable[str]) -> tuple[Placement, ...
 
 
 def expected_executable(cell: Cell) -> str:
-    return layout.windows_executable_name(cell.version, cell.features, cell.profile)
+    return fx.windows_executable_name(cell.version, cell.features, cell.profile)
 
 
 def expected_dll(cell: Cell) -> str:
-    return layout.windows_dll_name(cell.version, cell.features, cell.profile)
+    return fx.windows_dll_name(cell.version, cell.features, cell.profile)
 
 
 class WindowsBuilder:

@@ -24,6 +24,7 @@ import docker.errors
 from filelock import FileLock
 
 from cpmatrix.engine.containers import engine
+from cpmatrix.features import debian
 from cpmatrix.matrix import layout
 from cpmatrix.sources import aptsources
 from cpmatrix.util import console
@@ -34,7 +35,6 @@ DOCKERFILE = layout.PROJECT_ROOT / "docker" / "Dockerfile"
 BOOTSTRAP_REPOSITORY = "cpmatrix-base"
 BUILDER_REPOSITORY = "cpmatrix-builder"
 DEBIAN_REPOSITORY = "cpmatrix-debian"
-EXPIRED_RELEASE_SUITES = frozenset({"sid", "unstable", "experimental"})
 PULL_TIMEOUT_SECONDS = 30
 
 
@@ -49,7 +49,8 @@ class ImageRef:
 
 def apt_options(suite: str) -> tuple[str, ...]:
     """apt's options for a suite: unstable's Release file is served past its expiry date."""
-    return ("-o", "Acquire::Check-Valid-Until=false") if suite in EXPIRED_RELEASE_SUITES else ()
+    expired = suite in debian.EXPIRED_RELEASE_SUITES
+    return ("-o", "Acquire::Check-Valid-Until=false") if expired else ()
 
 
 def _local(client: Any, tag: str) -> str | None:
@@ -65,7 +66,7 @@ def _lock(name: str) -> FileLock:
     return FileLock(str(locks / f"{name.replace(':', '_').replace('/', '_')}.lock"))
 
 
-def base_image(suite: str = "trixie", *, bootstrap: bool = False) -> ImageRef:
+def base_image(suite: str = debian.BUILDER_SUITE, *, bootstrap: bool = False) -> ImageRef:
     """``debian:<suite>-slim`` if present, else pulled, else bootstrapped from the host's mirror.
 
     With bootstrap=True the debootstrap path is taken whatever is present.
@@ -179,20 +180,11 @@ def _digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()[:16]
 
 
-BUILDER_SUITE = "trixie"
-"""The builder's own Debian: its compilers, LLVM majors and python3."""
-SYSROOT_SUITE = "bullseye"
-"""The Debian whose headers and libraries every Linux build links against (its glibc is the
-artifacts' floor: ``SUITE_GLIBC[SYSROOT_SUITE]``)."""
-SUITE_GLIBC = {"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}
-"""glibc of each Debian release, as its libc6 package ships it."""
-
-
 def builder_image(*, rebuild_base: bool = False) -> ImageRef:
-    """The Linux builder image: docker/Dockerfile on the trixie base with a bullseye sysroot,
-    tagged by the Dockerfile and both bases."""
-    base = base_image(BUILDER_SUITE, bootstrap=rebuild_base)
-    sysroot = base_image(SYSROOT_SUITE, bootstrap=rebuild_base)
+    """The Linux builder image: docker/Dockerfile on the builder suite's base with the sysroot
+    suite's libraries (features.debian), tagged by the Dockerfile and both bases."""
+    base = base_image(debian.BUILDER_SUITE, bootstrap=rebuild_base)
+    sysroot = base_image(debian.SYSROOT_SUITE, bootstrap=rebuild_base)
     dockerfile = DOCKERFILE.read_bytes()
     tag = f"{BUILDER_REPOSITORY}:{_digest(dockerfile, base.id, sysroot.id)}"
     mirror = debian_mirror()

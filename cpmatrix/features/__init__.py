@@ -194,6 +194,8 @@ def buildbat_arguments(
 
 FREETHREADED_ABIFLAG = "t"
 DEBUG_ABIFLAG = "d"
+WINDOWS_DEBUG_EXT_PREFIX = f"_{DEBUG_ABIFLAG}."
+"""How a Windows debug build's EXT_SUFFIX starts (``_d.cp314-win_amd64.pyd``)."""
 
 
 def abiflags(features: frozenset[Feature], profile: Profile) -> str:
@@ -207,6 +209,26 @@ def windows_name_suffix(features: frozenset[Feature], profile: Profile) -> str:
     debug (``python3.14t_d.exe``, ``python314t_d.dll``)."""
     flags = FREETHREADED_ABIFLAG if Feature.FREETHREADED in features else ""
     return flags + (f"_{DEBUG_ABIFLAG}" if profile == "debug" else "")
+
+
+def posix_executable_name(version: Version, features: frozenset[Feature], profile: Profile) -> str:
+    """``python3.13``, ``python3.13t``, ``python3.14td``: what ``make install`` installs."""
+    return f"python{version.minor_text}{abiflags(features, profile)}"
+
+
+def windows_executable_name(
+    version: Version, features: frozenset[Feature], profile: Profile
+) -> str:
+    """``python.exe``, or ``python3.14t.exe`` for free-threaded (``_d`` for debug)."""
+    suffix = windows_name_suffix(features, profile)
+    if Feature.FREETHREADED in features:
+        return f"python{version.minor_text}{suffix}.exe"
+    return f"python{suffix}.exe"
+
+
+def windows_dll_name(version: Version, features: frozenset[Feature], profile: Profile) -> str:
+    """``python314.dll``, ``python314t_d.dll``: the interpreter's DLL beside the executable."""
+    return f"python{version.major}{version.minor}{windows_name_suffix(features, profile)}.dll"
 
 
 def tailcall_macro(version: Version) -> str:

@@ -1,9 +1,11 @@
-"""What Debian calls CPython's pieces, and which interpreters its unstable suite ships.
+"""Debian's releases as cpmatrix uses them, what Debian calls CPython's pieces, and which
+interpreters its unstable suite ships.
 
 Debian splits one CPython into several binary packages: ``ensurepip`` lives in
 ``pythonX.Y-venv`` and the ``test`` package in ``libpythonX.Y-testsuite``, so a stock install
-fails checks for reasons outside the interpreter (measured 2026-12-02, see
-/work/shared/cpython-variants.md).
+fails checks for reasons outside the interpreter (measured 2026-12-02; the package contents are
+listed at https://packages.debian.org/sid/python3.14-venv and
+https://packages.debian.org/sid/libpython3.14-testsuite, see docs/verification.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,50 @@ from dataclasses import dataclass
 from cpmatrix.features import Version
 
 UNSTABLE_SUITE = "sid"
+STABLE_RELEASES = ("buster", "bullseye", "bookworm", "trixie", "forky", "duke")
+"""Debian's release code names, oldest first (https://wiki.debian.org/DebianReleases)."""
+SUITE_NAMES = frozenset(
+    {*STABLE_RELEASES, UNSTABLE_SUITE}
+    | {"oldstable", "stable", "testing", "unstable", "experimental"}
+)
+"""Every name an apt source may give a Debian suite (``-updates`` / ``-security`` stripped)."""
+EXPIRED_RELEASE_SUITES = frozenset({UNSTABLE_SUITE, "unstable", "experimental"})
+"""Suites whose Release file mirrors serve past its Valid-Until date."""
+
+BUILDER_SUITE = "trixie"
+"""The builder's own Debian: its compilers, LLVM majors and python3."""
+SYSROOT_SUITE = "bullseye"
+"""The Debian whose headers and libraries every Linux build links against (its glibc is the
+artifacts' floor: ``SUITE_GLIBC[SYSROOT_SUITE]``) and whose packages an artifact bundles."""
+SUITE_GLIBC = {"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}
+"""glibc of each Debian release, as its libc6 package ships it."""
+
+MULTIARCH_TRIPLETS = ("x86_64-linux-gnu", "aarch64-linux-gnu")
+"""Debian's multiarch library directories of the machines cpmatrix builds Linux cells for
+(https://wiki.debian.org/Multiarch/Tuples)."""
+LIBRARY_DIRS: tuple[str, ...] = (
+    *(f"{usr}lib/{triplet}" for triplet in MULTIARCH_TRIPLETS for usr in ("", "usr/")),
+    "lib",
+    "usr/lib",
+)
+"""Where a Debian root keeps shared libraries, relative to the root, in lookup order."""
+PKGCONFIG_DIRS: tuple[str, ...] = (
+    *(f"usr/lib/{triplet}/pkgconfig" for triplet in MULTIARCH_TRIPLETS),
+    "usr/lib/pkgconfig",
+    "usr/share/pkgconfig",
+)
+"""Where a Debian root keeps pkg-config files, relative to the root."""
+
+SOURCE_SUITES: dict[Version, tuple[str, ...]] = {Version(3, 13): ("trixie",)}
+"""The Debian suites whose ``pythonX.Y`` source package carries that series' release; any
+other series is looked for in unstable (which may list it but not serve it)."""
+
+
+def source_suites(series: Version) -> tuple[str, ...]:
+    """Where the Debian provider looks for a series' upstream tarball, in order."""
+    return SOURCE_SUITES.get(series.series, (UNSTABLE_SUITE,))
+
+
 UNSTABLE_SERIES: tuple[Version, ...] = (Version(3, 14), Version(3, 15))
 """Debian unstable's real 3.14 and 3.15 (JIT compiled in but off, remote debugging on)."""
 
@@ -34,6 +80,11 @@ def testsuite_package(series: Version) -> str:
 def dev_package(series: Version) -> str:
     """Holds the installed ``pyconfig.h`` (the tail-call check compares it with sysconfig)."""
     return f"python{series.minor_text}-dev"
+
+
+def orig_tarball(release: Version) -> str:
+    """Upstream's tarball in Debian's source package (``python3.13_3.13.5.orig.tar.xz``)."""
+    return f"{interpreter_package(release.series)}_{release}.orig.tar.xz"
 
 
 def interpreter_path(series: Version) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from cpmatrix import features as fx
 from cpmatrix.features import OS, Feature, Profile, Version
+from cpmatrix.features import posix_executable_name as posix_executable_name  # bench asks here
 from cpmatrix.util import names
 from cpmatrix.util.errors import ConfigError, UsageError
 
@@ -102,26 +103,6 @@ class CellPaths:
         return self.dir / "INCOMPLETE"
 
 
-def posix_executable_name(version: Version, features: frozenset[Feature], profile: Profile) -> str:
-    """``python3.13``, ``python3.13t``, ``python3.14td``: what ``make install`` installs."""
-    return f"python{version.minor_text}{fx.abiflags(features, profile)}"
-
-
-def windows_executable_name(
-    version: Version, features: frozenset[Feature], profile: Profile
-) -> str:
-    """``python.exe``, or ``python3.14t.exe`` for free-threaded (``_d`` for debug)."""
-    suffix = fx.windows_name_suffix(features, profile)
-    if Feature.FREETHREADED in features:
-        return f"python{version.minor_text}{suffix}.exe"
-    return f"python{suffix}.exe"
-
-
-def windows_dll_name(version: Version, features: frozenset[Feature], profile: Profile) -> str:
-    """``python314.dll``, ``python314t_d.dll``: the interpreter's DLL beside the executable."""
-    return f"python{version.major}{version.minor}{fx.windows_name_suffix(features, profile)}.dll"
-
-
 def interpreter_in_tree(
     version: Version, features: frozenset[Feature], profile: Profile, os: OS
 ) -> PurePosixPath:
@@ -129,5 +110,5 @@ def interpreter_in_tree(
     verify, manifest, bench and scripts use: ``bin/python3.13t`` from ``make install``;
     ``python.exe`` / ``python3.14t.exe`` at the root of a PCbuild install."""
     if os == "windows":
-        return PurePosixPath(windows_executable_name(version, features, profile))
-    return PurePosixPath("bin", posix_executable_name(version, features, profile))
+        return PurePosixPath(fx.windows_executable_name(version, features, profile))
+    return PurePosixPath("bin", fx.posix_executable_name(version, features, profile))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -17,13 +16,12 @@ from cpmatrix.features import PROFILES, Feature, Profile, Version, toolchains
 from cpmatrix.matrix import (
     ALLOWED_BUILDERS,
     Matrix,
-    Pattern,
     Platform,
     PythonRelease,
-    Selection,
     Signature,
     Variant,
 )
+from cpmatrix.matrix.matrixsection import Defined, matrix_section
 from cpmatrix.matrix.yamlnodes import Doc
 from cpmatrix.util import names
 from cpmatrix.util.errors import ConfigError, Location, did_you_mean
@@ -100,7 +98,8 @@ def parse(text: str, path: Path) -> Matrix:
     variants = _variants(doc, top["variants"][1])
     profiles = _profiles(doc, top["profiles"][1])
     platforms = _platforms(doc, top["platforms"][1])
-    return _matrix_section(doc, top["matrix"][1], path, pythons, variants, profiles, platforms)
+    defined = Defined(pythons=pythons, variants=variants, profiles=profiles, platforms=platforms)
+    return matrix_section(doc, top["matrix"][1], path, defined)
 
 
 def _pythons(doc: Doc, node: yaml.Node) -> dict[Version, PythonRelease]:
@@ -305,111 +304,3 @@ def _portability(
         listed = doc.texts(entry["consumers"][1], f"{what}.consumers")
         consumers = tuple(dict.fromkeys(doc.name(item, "consumer") for _, item in listed))
     return floor, consumers
-
-
-def _pattern(
-    doc: Doc,
-    node: yaml.Node,
-    what: str,
-    pythons: dict[Version, PythonRelease],
-    variants: dict[str, Variant],
-    profiles: tuple[Profile, ...],
-    platforms: dict[str, Platform],
-) -> Pattern:
-    entry = doc.mapping(node, what, allowed=("python", "variant", "platform", "profile"))
-    if not entry:
-        raise doc.error(node, f"{what} is empty")
-
-    def lookup(key: str, table: dict[str, object]) -> frozenset[object] | None:
-        if key not in entry:
-            return None
-        found: set[object] = set()
-        for name, item in doc.texts(entry[key][1], f"{what}.{key}"):
-            if name not in table:
-                raise doc.error(
-                    item, f"unknown {key} {name!r} in {what}", did_you_mean(name, tuple(table))
-                )
-            found.add(table[name])
-        return frozenset(found)
-
-    return Pattern(
-        pythons=lookup("python", {str(v): v for v in pythons}),  # type: ignore[arg-type]
-        variants=lookup("variant", dict(variants)),  # type: ignore[arg-type]
-        platforms=lookup("platform", {p: p for p in platforms}),  # type: ignore[arg-type]
-        profiles=lookup("profile", {p: p for p in profiles}),  # type: ignore[arg-type]
-    )
-
-
-def _matrix_section(
-    doc: Doc,
-    node: yaml.Node,
-    path: Path,
-    pythons: dict[Version, PythonRelease],
-    variants: dict[str, Variant],
-    profiles: tuple[Profile, ...],
-    platforms: dict[str, Platform],
-) -> Matrix:
-    section = doc.mapping(
-        node,
-        "matrix",
-        allowed=("pythons", "variants", "platforms", "profiles", "include", "exclude"),
-        required=("pythons", "variants", "platforms", "profiles"),
-    )
-    table: dict[str, dict[str, object]] = {
-        "pythons": {str(v): v for v in pythons},
-        "variants": dict(variants),
-        "platforms": {p: p for p in platforms},
-        "profiles": {p: p for p in profiles},
-    }
-    chosen: dict[str, list[object]] = {}
-    for key, known in table.items():
-        items: list[object] = []
-        for name, item in doc.texts(section[key][1], f"matrix.{key}"):
-            if name not in known:
-                raise doc.error(
-                    item, f"matrix.{key} names unknown {name!r}", did_you_mean(name, tuple(known))
-                )
-            if known[name] in items:
-                raise doc.error(item, f"matrix.{key} names {name!r} twice")
-            items.append(known[name])
-        chosen[key] = items
-
-    def patterns(key: str) -> list[tuple[Pattern, yaml.Node]]:
-        if key not in section:
-            return []
-        return [
-            (
-                _pattern(doc, item, f"matrix.{key}[{i}]", pythons, variants, profiles, platforms),
-                item,
-            )
-            for i, item in enumerate(doc.sequence(section[key][1], f"matrix.{key}"))
-        ]
-
-    include = patterns("include")
-    for pattern, item in include:
-        if None in (pattern.pythons, pattern.variants, pattern.platforms, pattern.profiles):
-            raise doc.error(
-                item, "an include names one cell: give python, variant, platform and profile"
-            )
-    matrix = Matrix(
-        path=path,
-        pythons=pythons,
-        named_variants=variants,
-        profiles=profiles,
-        platforms=platforms,
-        default_pythons=tuple(chosen["pythons"]),  # type: ignore[arg-type]
-        default_variants=tuple(chosen["variants"]),  # type: ignore[arg-type]
-        default_platforms=tuple(chosen["platforms"]),  # type: ignore[arg-type]
-        default_profiles=tuple(chosen["profiles"]),  # type: ignore[arg-type]
-        include=tuple(p for p, _ in include),
-    )
-    exclude = patterns("exclude")
-    listed = matrix._combinations(Selection(), include_defaults=True)
-    for pattern, item in exclude:
-        if not any(pattern.matches(*combo) for combo in listed):
-            raise doc.error(
-                item,
-                "this exclude matches no cell of the matrix",
-                hint="remove it, or fix the names it uses",
-            )
-    return replace(matrix, exclude=tuple(p for p, _ in exclude))

@@ -6,12 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cpmatrix.features import debian
 from cpmatrix.sources.model import ProviderFailed
-
-DEBIAN_SUITE_NAMES = frozenset(
-    {"buster", "bullseye", "bookworm", "trixie", "forky", "duke", "sid"}
-    | {"oldstable", "stable", "testing", "unstable", "experimental"}
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,7 +20,7 @@ class AptEntry:
     def is_debian_archive(self) -> bool:
         bases = {suite.split("-")[0].split("/")[0] for suite in self.suites}
         only_security = all(suite.endswith("-security") for suite in self.suites)
-        return bool(bases & DEBIAN_SUITE_NAMES) and not only_security
+        return bool(bases & debian.SUITE_NAMES) and not only_security
 
 
 def read_entries(etc: Path) -> list[AptEntry]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpmatrix import __version__
+from cpmatrix.features import debian as debian_facts
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources import debian, explicit
 from cpmatrix.sources.model import ProviderFailed
@@ -62,8 +63,8 @@ def _url(url: str, timeout: float) -> Availability:
 
 
 def _debian_index(python: PythonRelease, cache: SourceCache) -> Availability:
-    package = f"python{python.series.minor_text}"
-    orig = f"{package}_{python.release}.orig.tar.xz"
+    package = debian_facts.interpreter_package(python.series)
+    orig = debian_facts.orig_tarball(python.release)
     notes = []
     for suite in debian.suites_for(python):
         private = debian.PrivateApt(cache.apt / suite)

@@ -15,16 +15,13 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cpmatrix.features import debian as debian_facts
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources import aptsources
 from cpmatrix.sources.model import ProviderFailed, Tarball
 from cpmatrix.sources.store import SourceCache, admit
 from cpmatrix.util import console, safetar
 
-SUITES_FOR_SERIES: dict[str, tuple[str, ...]] = {"3.13": ("trixie",)}
-"""The Debian suites whose ``pythonX.Y`` source package carries that minor's release; any
-other minor is looked for in unstable (which may list it but not serve it)."""
-FALLBACK_SUITES = ("sid",)
 APT_TIMEOUT = 900.0
 
 
@@ -40,12 +37,12 @@ class SourcePackage:
 
 
 def suites_for(python: PythonRelease) -> tuple[str, ...]:
-    return SUITES_FOR_SERIES.get(python.series.minor_text, FALLBACK_SUITES)
+    return debian_facts.source_suites(python.series)
 
 
 def provide(python: PythonRelease, cache: SourceCache, etc: Path = Path("/etc/apt")) -> Tarball:
-    package = f"python{python.series.minor_text}"
-    orig = f"{package}_{python.release}.orig.tar.xz"
+    package = debian_facts.interpreter_package(python.series)
+    orig = debian_facts.orig_tarball(python.release)
     archive = aptsources.debian_archive(etc)
     failures: list[str] = []
     alarming = False

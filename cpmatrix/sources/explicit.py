@@ -9,7 +9,7 @@ import subprocess
 import urllib.parse
 from pathlib import Path
 
-from cpmatrix.features import Version
+from cpmatrix.features import Version, debian
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources.download import DownloadPolicy, fetch
 from cpmatrix.sources.model import ProviderFailed, SourceTree, Tarball
@@ -30,8 +30,7 @@ def is_checkout(source: str) -> bool:
 
 def claims_release(python: PythonRelease, name: str) -> bool:
     """A name that says it is the matrix's release must have the matrix's sha256."""
-    debian = f"python{python.series.minor_text}_{python.release}.orig.tar.xz"
-    return name in (python.tarball_name, debian)
+    return name in (python.tarball_name, debian.orig_tarball(python.release))
 
 
 def provide_tarball(

@@ -1,17 +1,17 @@
 """The one tar extraction cpmatrix does, for source tarballs and artifacts alike.
 
 tarfile's own ``data`` filter judges paths with ``os.path.realpath`` and falls back to lexical
-checks where that gives up (longer than PATH_MAX: CVE-2025-4517, fixed only in 3.11.13,
-3.12.11 and 3.13.4+). So nothing here relies on tarfile to place a file: tarfile only parses
-headers and streams contents. Every member is first placed in an in-memory model of the tree,
-resolving each path component through the links already in it, exactly as the kernel would;
-a member that leaves the archive's top directory at any step, names something that cannot
-exist, or is too large, refuses the whole archive before anything is written. Then regular
-files and directories are written to their resolved, link-free paths, hard links are made to
-resolved regular files, and symbolic links come last, after every link in the final model was
-resolved again (a link checked when it was added can be re-pointed by a later one:
-``a -> s/..`` then ``s -> .``). Nothing is written through a link, because none exist on disk
-until the end.
+checks where that gives up (longer than PATH_MAX: CVE-2025-4517, fixed only in 3.11.13, 3.12.11
+and 3.13.4+). So nothing here relies on tarfile to place a file: tarfile only parses headers and
+streams contents. Every member is first placed in an in-memory model of the tree
+(:mod:`cpmatrix.util.tarmodel`), resolving each path component through the links already in it,
+exactly as the kernel would; a member that leaves the archive's top directory at any step, names
+something that cannot exist, or is too large, refuses the whole archive before anything is
+written. Then regular files and directories are written to their resolved, link-free paths, hard
+links are made to resolved regular files, and symbolic links come last, after every link in the
+final model was resolved again (a link checked when it was added can be re-pointed by a later
+one: ``a -> s/..`` then ``s -> .``). Nothing is written through a link, because none exist on
+disk until the end.
 """
 
 from __future__ import annotations
@@ -23,13 +23,11 @@ import shutil
 import tarfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-MAX_LINK_FOLLOWS = 40
-"""Linux's own limit on symbolic links followed in one lookup (MAXSYMLINKS)."""
-MAX_STEPS = 100_000
-"""Path components processed while resolving one name: bounds the work a crafted chain asks."""
+from cpmatrix.util.tarmodel import Node, TreeModel
+
 NAME_MAX = 255
 
 
@@ -60,89 +58,6 @@ SOURCE_LIMITS = Limits(max_members=50_000, max_member_bytes=256 << 20, max_total
 
 
 _UNREADABLE = (tarfile.TarError, EOFError, lzma.LZMAError, zlib.error, OSError)
-
-
-@dataclass(slots=True)
-class _Node:
-    kind: str  # "dir", "file", "link"
-    target: str = ""  # a symlink's target as stored
-    children: dict[str, _Node] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Model:
-    """The tree as it will be once extracted; paths are tuples of components under ``into``."""
-
-    top: str
-    root: _Node = field(default_factory=lambda: _Node("dir"))
-
-    def node(self, parts: tuple[str, ...]) -> _Node | None:
-        here: _Node | None = self.root
-        for part in parts:
-            if here is None or here.kind != "dir":
-                return None
-            here = here.children.get(part)
-        return here
-
-    def resolve(self, start: tuple[str, ...], path: str, *, follow_last: bool) -> tuple[str, ...]:
-        """The link-free location of ``path`` looked up from directory ``start``.
-
-        Raises ValueError(why) when the lookup leaves ``top`` at any step, is absolute, loops,
-        or goes through something that is not a directory.
-        """
-        if path.startswith("/"):
-            raise ValueError(f"leads to the absolute path {path!r}")
-        where = list(start)
-        pending = [p for p in reversed(path.split("/")) if p not in ("", ".")]
-        follows = steps = 0
-        while pending:
-            steps += 1
-            if steps > MAX_STEPS:
-                raise ValueError(f"expands through links past {MAX_STEPS} path components")
-            part = pending.pop()
-            if part == "..":
-                if len(where) <= 1:
-                    raise ValueError("leaves the archive's top directory")
-                where.pop()
-                continue
-            if not where and part != self.top:
-                raise ValueError("leaves the archive's top directory")
-            here = self.node((*where, part))
-            if here is not None and here.kind == "link" and (pending or follow_last):
-                follows += 1
-                if follows > MAX_LINK_FOLLOWS:
-                    raise ValueError(f"loops (more than {MAX_LINK_FOLLOWS} links followed)")
-                if here.target.startswith("/"):
-                    raise ValueError(f"leads to the absolute path {here.target!r}")
-                pending.extend(p for p in reversed(here.target.split("/")) if p not in ("", "."))
-                continue
-            if here is not None and here.kind == "file" and pending:
-                raise ValueError("goes through a file as if it were a directory")
-            where.append(part)
-        return tuple(where)
-
-    def add(self, parts: tuple[str, ...], node: _Node) -> None:
-        parent = self.root
-        for part in parts[:-1]:
-            parent = parent.children.setdefault(part, _Node("dir"))
-            if parent.kind != "dir":
-                raise ValueError("goes through a file as if it were a directory")
-        old = parent.children.get(parts[-1])
-        if old is not None and old.kind == "dir" and node.kind == "dir":
-            return
-        if old is not None and (old.kind == "dir" or node.kind == "dir"):
-            raise ValueError("replaces a directory with a file or a file with a directory")
-        parent.children[parts[-1]] = node
-
-    def links(self) -> Iterator[tuple[tuple[str, ...], _Node]]:
-        stack: list[tuple[tuple[str, ...], _Node]] = [((), self.root)]
-        while stack:
-            parts, here = stack.pop()
-            for name, child in here.children.items():
-                if child.kind == "link":
-                    yield (*parts, name), child
-                elif child.kind == "dir":
-                    stack.append(((*parts, name), child))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +104,7 @@ def _path_max(into: Path) -> int:
 def plan(archive: tarfile.TarFile, into: Path, limits: Limits) -> tuple[str, list[_Planned]]:
     """Read every header and judge it; returns (top directory, what to extract in order)."""
     path_max = _path_max(into) - len(str(into)) - 2
-    model: _Model | None = None
+    model: TreeModel | None = None
     planned: list[_Planned] = []
     total, last_offset = 0, -1
     for count, member in enumerate(_members(archive), start=1):
@@ -205,7 +120,7 @@ def plan(archive: tarfile.TarFile, into: Path, limits: Limits) -> tuple[str, lis
                 raise ValueError(f"takes the archive past {limits.max_total_bytes} bytes")
             if not parts:
                 continue
-            model = model or _Model(top=parts[0])
+            model = model or TreeModel(top=parts[0])
             item = _place(model, member, parts, path_max)
         except ValueError as why:
             raise ArchiveRefused(member.name, str(why)) from None
@@ -236,7 +151,7 @@ def _header_parts(member: tarfile.TarInfo, limits: Limits) -> tuple[str, ...]:
 
 
 def _place(
-    model: _Model, member: tarfile.TarInfo, parts: tuple[str, ...], path_max: int
+    model: TreeModel, member: tarfile.TarInfo, parts: tuple[str, ...], path_max: int
 ) -> _Planned | None:
     """Add the member to the model; what to write for it (symlinks wait until the end)."""
     if len(parts) == 1 and not member.isdir():
@@ -250,7 +165,7 @@ def _place(
         if len(member.linkname.encode()) > path_max or "\0" in member.linkname:
             raise ValueError("is a symlink whose target is longer than PATH_MAX")
         _resolved(model, placed[:-1], member.linkname, _link_words(member.linkname))
-        model.add(placed, _Node("link", target=member.linkname))
+        model.add(placed, Node("link", target=member.linkname))
         return None
     if member.islnk():
         try:
@@ -260,9 +175,9 @@ def _place(
         target = model.node(source)
         if source == placed or target is None or target.kind != "file":
             raise ValueError(f"is a hard link to {member.linkname!r}, not to a file before it")
-        model.add(placed, _Node("file"))
+        model.add(placed, Node("file"))
         return _Planned(member, placed, source)
-    model.add(placed, _Node("dir" if member.isdir() else "file"))
+    model.add(placed, Node("dir" if member.isdir() else "file"))
     return _Planned(member, placed)
 
 
@@ -270,7 +185,7 @@ def _link_words(target: str) -> str:
     return f"is a symlink to {target!r} that"
 
 
-def _resolved(model: _Model, start: tuple[str, ...], path: str, words: str) -> tuple[str, ...]:
+def _resolved(model: TreeModel, start: tuple[str, ...], path: str, words: str) -> tuple[str, ...]:
     try:
         return model.resolve(start, path, follow_last=True)
     except ValueError as why:

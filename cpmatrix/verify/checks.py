@@ -86,7 +86,7 @@ def identity(facts: dict[str, Any], version: Version, expect: Expectation) -> li
     observed = f"Py_DEBUG={show(py_debug)}, abiflags={show(flags)!r}"
     if is_absent(py_debug) and on_windows(facts):  # Py_DEBUG reaches Windows sysconfig late
         suffix = str(facts.get("config_vars", {}).get("EXT_SUFFIX", ""))
-        py_debug = 1 if suffix.startswith("_d.") else 0
+        py_debug = 1 if suffix.startswith(fx.WINDOWS_DEBUG_EXT_PREFIX) else 0
         observed += f", EXT_SUFFIX={suffix}"
     ok = (py_debug == 1) == debug
     if isinstance(flags, str):
@@ -160,7 +160,7 @@ def freethreaded(observation: Observation, version: Version, expect: Expectation
 
 
 def abiflags_check(flags: Any, has: bool) -> Check:
-    name, group = "freethreaded: 't' in abiflags", "freethreaded"
+    name, group = f"freethreaded: {fx.FREETHREADED_ABIFLAG!r} in abiflags", "freethreaded"
     if not isinstance(flags, str):
         why = f"sys.abiflags is {show(flags)} here (Windows before 3.14 has none)"
         return skip(name, group, why)

@@ -19,7 +19,7 @@ from conftest import PUBLISHED_VARIANTS
 
 from cpmatrix import artifacts, pipeline
 from cpmatrix.artifacts import index, manifest
-from cpmatrix.builders import finish_tree
+from cpmatrix.features.portability import HOST_LIBRARIES
 from cpmatrix.matrix.layout import PROJECT_ROOT
 from cpmatrix.util import elfinfo
 from cpmatrix.util.fileio import sha256_of
@@ -77,7 +77,7 @@ def test_manifests_say_where_each_real_build_can_run(
         runs_on = data["runs_on"]
         assert tuple(map(int, runs_on["min_glibc"].split("."))) >= highest
         assert highest <= (2, 31)  # the platform's glibc floor: bullseye
-        assert set(runs_on["needed_libraries"]) <= finish_tree.HOST_LIBRARIES
+        assert set(runs_on["needed_libraries"]) <= HOST_LIBRARIES
         assert not any(lib.startswith("libpython") for lib in runs_on["needed_libraries"])
         assert data["verification"]["passed"] is True and data["verification"]["checks"]
         assert data["build"]["image"]["id"].startswith("sha256:")

@@ -10,7 +10,7 @@ import elfkit
 import pytest
 
 from cpmatrix.artifacts import validate
-from cpmatrix.builders import finish_tree
+from cpmatrix.builders import finish_tree, portable
 from cpmatrix.util import elfinfo
 from cpmatrix.util.errors import ArtifactError
 
@@ -20,7 +20,7 @@ HOST_GLIBC = (os.confstr("CS_GNU_LIBC_VERSION") or "glibc 2.36").split()[1]
 
 def bundled_tree(tmp_path: Path) -> Path:
     built = elfkit.make(tmp_path)
-    finish_tree.bundle(built.tree, built.sysroot)
+    finish_tree.bundle(built.tree, built.sysroot, portable.FINISH_FACTS)
     return built.tree
 
 

@@ -11,6 +11,8 @@ import elfkit
 import pytest
 
 from cpmatrix.builders import finish_tree, portable
+from cpmatrix.features import debian
+from cpmatrix.features.portability import HOST_LIBRARIES
 from cpmatrix.util import elfinfo
 
 
@@ -31,7 +33,7 @@ def test_before_bundling_the_program_cannot_find_its_library(built: elfkit.ElfTr
 def test_bundle_copies_every_needed_library_and_the_program_runs_without_the_sysroot(
     built: elfkit.ElfTree,
 ) -> None:
-    bundled = finish_tree.bundle(built.tree, built.sysroot)
+    bundled = finish_tree.bundle(built.tree, built.sysroot, portable.FINISH_FACTS)
     assert [entry["soname"] for entry in bundled] == ["libcpmx.so.1", "libcpmxdep.so.2"]
     libs = built.tree / finish_tree.BUNDLE_DIR
     assert sorted(p.name for p in libs.iterdir()) == ["libcpmx.so.1", "libcpmxdep.so.2"]
@@ -53,13 +55,13 @@ def test_a_library_the_sysroot_lacks_stops_the_phase_with_its_name(
 ) -> None:
     (built.sysroot / "usr/lib/x86_64-linux-gnu/libcpmxdep.so.2").unlink()
     with pytest.raises(SystemExit, match=r"needs libcpmxdep\.so\.2, not in"):
-        finish_tree.bundle(built.tree, built.sysroot)
+        finish_tree.bundle(built.tree, built.sysroot, portable.FINISH_FACTS)
 
 
 def test_host_libraries_are_never_bundled(built: elfkit.ElfTree) -> None:
-    finish_tree.bundle(built.tree, built.sysroot)
+    finish_tree.bundle(built.tree, built.sysroot, portable.FINISH_FACTS)
     bundled = {p.name for p in (built.tree / finish_tree.BUNDLE_DIR).iterdir()}
-    assert not bundled & finish_tree.HOST_LIBRARIES
+    assert not bundled & HOST_LIBRARIES
 
 
 def test_sanitize_removes_the_sysroot_from_what_extension_builds_read(tmp_path: Path) -> None:
@@ -102,9 +104,12 @@ def test_split_debug_strips_and_keeps_debug_info_by_build_id(built: elfkit.ElfTr
 
 def test_main_writes_its_report(built: elfkit.ElfTree, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
+    facts = tmp_path / "facts.json"
+    facts.write_bytes(portable.finish_facts())
     argv = [
         "--tree", str(built.tree), "--sysroot", str(built.sysroot),
         "--dbgsym", str(tmp_path / "dbg"), "--report", str(report),
+        "--facts", str(facts),
     ]  # fmt: skip
     assert finish_tree.main(argv) == 0
     data = json.loads(report.read_text())
@@ -118,7 +123,11 @@ def test_the_finish_command_runs_the_script_from_the_work_dir() -> None:
     )
     assert command[:2] == ("python3", f"/build/work/{portable.SCRIPT_NAME}")
     assert command[command.index("--sysroot") + 1] == portable.SYSROOT
+    assert command[command.index("--facts") + 1] == f"/build/work/{portable.FACTS_NAME}"
     files = portable.script_files()
+    assert json.loads(files[portable.FACTS_NAME])["host_libraries"] == sorted(HOST_LIBRARIES)
+    facts = finish_tree.Facts.from_json(files[portable.FACTS_NAME].decode())
+    assert facts == portable.FINISH_FACTS and facts.library_dirs == debian.LIBRARY_DIRS
     assert files[portable.SCRIPT_NAME].startswith(b'"""Make a staged CPython install tree')
     assert files["cpmatrix/builders/relocate.py"].startswith(b'"""Make what a staged')
 
@@ -133,7 +142,7 @@ def test_object_files_are_not_bundled_but_lose_their_debug_info(built: elfkit.El
     assert finish_tree.elf_type(config / "python.o") == 1 and not finish_tree.is_elf(
         config / "python.o"
     )
-    finish_tree.bundle(built.tree, built.sysroot)
+    finish_tree.bundle(built.tree, built.sysroot, portable.FINISH_FACTS)
     finish_tree.split_debug(built.tree, built.tree.parent / "dbgsym")
     assert not finish_tree.has_debug_info(config / "python.o")
 

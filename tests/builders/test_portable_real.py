@@ -20,7 +20,9 @@ from conftest import PUBLISHED_VARIANTS
 from cpmatrix.artifacts import index, manifest, validate
 from cpmatrix.builders import finish_tree
 from cpmatrix.engine.containers import Container, ContainerSpec, Mount
-from cpmatrix.engine.image import SUITE_GLIBC, SYSROOT_SUITE, base_image
+from cpmatrix.engine.image import base_image
+from cpmatrix.features.debian import SUITE_GLIBC, SYSROOT_SUITE
+from cpmatrix.features.portability import HOST_LIBRARIES
 from cpmatrix.util import elfinfo
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -93,7 +95,7 @@ def test_artifacts_need_only_glibc_and_at_most_2_31(
     for name, data in manifests.items():
         runs_on = data["runs_on"]
         assert tuple(map(int, runs_on["min_glibc"].split("."))) <= (2, 31), name
-        assert set(runs_on["needed_libraries"]) <= finish_tree.HOST_LIBRARIES, name
+        assert set(runs_on["needed_libraries"]) <= HOST_LIBRARIES, name
         bundled = {entry["soname"]: entry for entry in data["portable"]["bundled"]}
         assert {"libssl.so.1.1", "libffi.so.7", "libmpdec.so.3"} <= set(bundled), name
         assert all(entry["package"] and entry["version"] for entry in bundled.values())

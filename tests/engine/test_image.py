@@ -8,6 +8,7 @@ import pytest
 
 from cpmatrix.engine import image
 from cpmatrix.engine.containers import Container, ContainerSpec
+from cpmatrix.features import debian
 from cpmatrix.util.errors import EnvironmentProblem
 
 DEB822 = """\
@@ -100,8 +101,8 @@ def test_builder_image_is_cached_by_content(docker_engine: None) -> None:
     again = image.builder_image()
     assert again.how == "cached"
     assert (again.tag, again.id) == (first.tag, first.id)
-    base = image.base_image(image.BUILDER_SUITE)
-    sysroot = image.base_image(image.SYSROOT_SUITE)
+    base = image.base_image(debian.BUILDER_SUITE)
+    sysroot = image.base_image(debian.SYSROOT_SUITE)
     expected = image._digest(image.DOCKERFILE.read_bytes(), base.id, sysroot.id)
     assert first.tag == f"{image.BUILDER_REPOSITORY}:{expected}"
 

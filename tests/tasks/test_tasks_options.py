@@ -47,3 +47,20 @@ def test_usage_mistakes_exit_2_with_a_hint() -> None:
     assert done.returncode == 2
     assert "error: nothing to clean" in done.stderr
     assert "hint: choose: --sources" in done.stderr
+
+
+def test_a_task_taking_cell_options_shows_invoke_the_four_options() -> None:
+    import inspect
+
+    from cpmatrix.matrix.selection import with_cell_options
+
+    @with_cell_options
+    def task(c: object, cells: CellOptions, all: bool = False) -> tuple[CellOptions, bool]:
+        return cells, all
+
+    names = list(inspect.signature(task).parameters)
+    assert names == ["c", "python", "variant", "platform", "profile", "all"]
+    assert task(None, python="3.14", profile="debug", all=True) == (
+        CellOptions(python="3.14", profile="debug"),
+        True,
+    )
