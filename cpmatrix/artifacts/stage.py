@@ -146,7 +146,9 @@ def stage(
     """Check the tree, then write its archives into ``build/<cell-id>/artifact/``."""
     floor = cell.platform.glibc_floor
     if cell.platform.os == "linux" and floor is not None:
-        validate.require_portable(paths.install, cell_id=cell.id, glibc_floor=floor)
+        validate.require_portable(
+            paths.install, cell_id=cell.id, glibc_floor=floor, arch=cell.platform.arch
+        )
     directory = paths.dir / STAGE_DIR
     if directory.exists():
         shutil.rmtree(directory)
