@@ -23,7 +23,7 @@ from cpmatrix.errors import ArtifactError, UsageError
 from cpmatrix.fileio import sha256_of, write_json_atomic
 from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell, Matrix
-from cpmatrix.verify import teamwork
+from cpmatrix.verify import emulation, teamwork
 from cpmatrix.verify.report import Expectation, VerifyReport
 from cpmatrix.verify.runner import Target
 
@@ -39,6 +39,8 @@ class Consumer:
 
     name: str
     image: str
+    how: str = "native"
+    """``native``, or ``emulated (qemu-user 7.2)`` for another architecture's image."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +53,7 @@ class ConsumerResult:
         return {
             "consumer": self.consumer.name,
             "image": self.consumer.image,
+            "how": self.consumer.how,
             "passed": self.report.passed,
             "checks": len(self.report.checks),
             "failed": [check.name for check in self.report.failed],
@@ -63,7 +66,9 @@ def unpacked_interpreter(top: str, interpreter: str) -> PurePosixPath:
     return PurePosixPath(UNPACK_DIR) / top / interpreter
 
 
-def artifact_target(archive: Path, *, top: str, interpreter: str, image: str) -> Target:
+def artifact_target(
+    archive: Path, *, top: str, interpreter: str, image: str, timeout_factor: float = 1.0
+) -> Target:
     """The artifact unpacked into a fresh container of image, and its interpreter there.
 
     ``interpreter`` is relative to the archive's top directory (``bin/python3.13``).
@@ -79,13 +84,25 @@ def artifact_target(archive: Path, *, top: str, interpreter: str, image: str) ->
             ("tar", "-xzf", mounted, "-C", UNPACK_DIR),
         ),
         description=f"{archive.name} unpacked in {image}",
+        timeout_factor=timeout_factor,
     )
 
 
-def consumer_images(names: Sequence[str]) -> tuple[Consumer, ...]:
-    """Bare images of these Debian releases: local, pulled, or made with debootstrap."""
+def consumer_images(names: Sequence[str], *, arch: str | None = None) -> tuple[Consumer, ...]:
+    """Bare images of these Debian releases: local, pulled, or made with debootstrap; for an
+    architecture this machine only emulates, ``debootstrap --arch`` images run under qemu-user
+    (refused first, with what to do, where binfmt_misc cannot run them)."""
     from cpmatrix.builders.image import base_image
+    from cpmatrix.features import arch as fa
 
+    if arch is not None and emulation.needed(arch):
+        how = emulation.require(arch).words
+        target = fa.arch_named(arch)
+        assert target is not None
+        return tuple(
+            Consumer(name=name, image=base_image(name, arch=target.debian).tag, how=how)
+            for name in names
+        )
     return tuple(Consumer(name=name, image=base_image(name).tag) for name in names)
 
 
@@ -185,7 +202,7 @@ def artifact_request(
             f"{cell.platform.name} names no consumer images in matrix.yaml",
             hint="give --image IMAGE, or add consumers: [...] to the platform",
         )
-    return cell, consumer_images(cell.platform.consumers)
+    return cell, consumer_images(cell.platform.consumers, arch=cell.platform.arch)
 
 
 ARTIFACT_LIMITS = safetar.Limits(
@@ -226,7 +243,10 @@ def prove(
 
     results = []
     for consumer in consumers:
-        target = artifact_target(archive, top=top, interpreter=interpreter, image=consumer.image)
+        factor = 1.0 if consumer.how == "native" else emulation.TIMEOUT_FACTOR
+        target = artifact_target(
+            archive, top=top, interpreter=interpreter, image=consumer.image, timeout_factor=factor
+        )
         with console.group(f"prove {top} on bare {consumer.name}"):
             report = verify.run(target, expect, tiers=())
             console.info(report.summary())
