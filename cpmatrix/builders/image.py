@@ -221,9 +221,10 @@ def builder_image(*, rebuild_base: bool = False) -> ImageRef:
     return _build(tag, dockerfile, base, what="builder image", buildargs=extra)
 
 
-def debian_image_with(suite: str, packages: Sequence[str]) -> ImageRef:
-    """A Debian base plus apt packages (e.g. sid with python3.14 python3.15)."""
-    base = base_image(suite)
+def debian_image_with(suite: str, packages: Sequence[str], *, arch: str = "") -> ImageRef:
+    """A Debian base plus apt packages (e.g. sid with python3.14 python3.15); with a Debian
+    ``arch`` (``arm64``), on that architecture's base (apt runs under qemu-user)."""
+    base = base_image(suite, arch=arch)
     options = " ".join(apt_options(suite))
     names = " ".join(sorted(set(packages)))
     dockerfile = (
@@ -233,7 +234,7 @@ def debian_image_with(suite: str, packages: Sequence[str]) -> ImageRef:
         f" && apt-get {options} install -y --no-install-recommends {names}"
         " && rm -rf /var/lib/apt/lists/*\n"
     ).encode()
-    tag = f"{DEBIAN_REPOSITORY}:{suite}-{_digest(dockerfile, base.id)}"
+    tag = f"{DEBIAN_REPOSITORY}:{suite}{'-' + arch if arch else ''}-{_digest(dockerfile, base.id)}"
     return _build(tag, dockerfile, base, what=f"Debian {suite} image with {names}")
 
 

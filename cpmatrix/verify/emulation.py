@@ -25,6 +25,9 @@ TIMEOUT_FACTOR = 6.0
 EMULATION_SUITE = "bookworm"
 """The Debian release of the bare image an emulated interpreter is verified in after its build
 (its consumers are proven in every release of the platform as on x86_64)."""
+VERIFY_PACKAGES = ("build-essential", "pkg-config")
+"""What that image has beyond the base system: the team-work workbench's packages
+(verify.teamwork.WORKBENCH_PACKAGES), so one emulated image serves both."""
 _VERSION = re.compile(r"version (\d+\.\d+)")
 
 

@@ -149,16 +149,19 @@ def foreign_arch(interpreter: Path) -> str | None:
 
 
 def emulated_target(interpreter: Path, tree: Path, arch: str, *, description: str) -> Target:
-    """An interpreter of another architecture in a tree here: verified in a bare Debian image
-    of its architecture (EMULATION_SUITE) under qemu-user, refused first if that cannot run."""
-    from cpmatrix.builders.image import base_image
+    """An interpreter of another architecture in a tree here: verified under qemu-user in a
+    Debian image of its architecture (EMULATION_SUITE) with a compiler, as the builder image
+    has one (the smoke tier's test_ctypes finds libc through gcc or ld), refused first if
+    that cannot run."""
+    from cpmatrix.builders.image import debian_image_with
     from cpmatrix.features import arch as fa
     from cpmatrix.verify import emulation
 
     how = emulation.require(arch)
     target = fa.arch_named(arch)
     assert target is not None
-    image = base_image(emulation.EMULATION_SUITE, arch=target.debian).tag
+    suite, packages = emulation.EMULATION_SUITE, emulation.VERIFY_PACKAGES
+    image = debian_image_with(suite, packages, arch=target.debian).tag
     console.info(f"{interpreter} is {arch}: verifying it in {image}, {how.words}")
     return Target(
         interpreter=str(interpreter),

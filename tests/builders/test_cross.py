@@ -144,3 +144,23 @@ def test_arch_facts() -> None:
     assert fa.machine_name(243) == "EM_243"
     assert fa.emulated("aarch64", "x86_64")
     assert not fa.emulated("aarch64", "aarch64")
+
+
+def test_uv_index_entry_for_an_aarch64_artifact() -> None:
+    from cpmatrix.artifacts.uvindex import uv_files
+
+    entry = {
+        "python": "3.13.5",
+        "os": "linux",
+        "arch": "aarch64",
+        "features": [],
+        "variant": "jit",
+        "profile": "release",
+        "file": "cpython-3.13.5-jit-linux-aarch64.tar.gz",
+        "sha256": "0" * 64,
+        "id": "cpython-3.13.5-jit-linux-aarch64",
+    }
+    files = uv_files([entry], "file:///dist")
+    download = files["jit.json"]["cpython-3.13.5-linux-aarch64-gnu"]
+    assert download["arch"] == {"family": "aarch64", "variant": None}
+    assert download["url"] == "file:///dist/cpython-3.13.5-jit-linux-aarch64.tar.gz"
