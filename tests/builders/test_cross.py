@@ -164,3 +164,18 @@ def test_uv_index_entry_for_an_aarch64_artifact() -> None:
     download = files["jit.json"]["cpython-3.13.5-linux-aarch64-gnu"]
     assert download["arch"] == {"family": "aarch64", "variant": None}
     assert download["url"] == "file:///dist/cpython-3.13.5-jit-linux-aarch64.tar.gz"
+
+
+def test_the_build_python_builds_first_and_unverified_when_not_asked_for(
+    model: Matrix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cross, "host_machine", lambda: "x86_64")
+    jit = aarch64(model, "jit")
+    (extra, unverified), (natives, _), (crosses, verified) = cross.rounds([jit])
+    assert [c.id for c in extra] == ["cpython-3.13.5-default-linux-x86_64"]
+    assert (unverified, natives, [c.id for c in crosses], verified) == (False, [], [jit.id], True)
+    x86 = model.cell(python="3.13", variant="default", platform="linux-x86_64")
+    (extra, _), (natives, _), (crosses, _) = cross.rounds([jit, x86])
+    assert (extra, natives, crosses) == ([], [x86], [jit])  # asked for: built and verified
+    assert cross.rounds([x86]) == [([x86], True)]
+    assert set(cross.cross_builders([jit, x86])) == {jit.id}
