@@ -1,7 +1,7 @@
 """cpmatrix's command line: `invoke --list`, `invoke <task> --help`.
 
 Each task parses its options, calls the core in ``cpmatrix/``, prints, and turns a
-:class:`cpmatrix.errors.CpmatrixError` into a message and its exit code.
+:class:`cpmatrix.util.errors.CpmatrixError` into a message and its exit code.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from cpmatrix import artifacts, cli, console, layout, matrixfile, pipeline, reports, selection
-from cpmatrix.errors import ArtifactError, CpmatrixError, UsageError, VerificationFailed
-from cpmatrix.selection import CellOptions
-from cpmatrix.signals import sigterm_as_interrupt
+from cpmatrix import artifacts, cli, pipeline
+from cpmatrix.matrix import layout, matrixfile, reports, selection
+from cpmatrix.matrix.selection import CellOptions
 from cpmatrix.sources import SourceCache, prepare
 from cpmatrix.sources import clean as clean_sources
+from cpmatrix.util import console
+from cpmatrix.util.errors import ArtifactError, CpmatrixError, UsageError, VerificationFailed
+from cpmatrix.util.signals import sigterm_as_interrupt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,7 +90,7 @@ def matrix(
     filters = model.selection(python=python, variant=variant, platform=platform, profile=profile)
     resolution = model.expand(filters)
     if check_toolchains:
-        from cpmatrix import toolcheck
+        from cpmatrix.matrix import toolcheck
 
         results = toolcheck.check(resolution.cells)
         print(toolcheck.table(results))
@@ -267,7 +269,7 @@ def package(
     refused = 0
     for cell, paths in chosen:
         try:
-            print(pipeline.publish(cell, paths).artifact.archive)
+            print(artifacts.release(cell, paths).artifact.archive)
         except CpmatrixError as error:
             if not all:
                 raise
@@ -354,7 +356,7 @@ def build(
         force=force,
     )
     if dry_run:
-        from cpmatrix import dryrun
+        from cpmatrix.pipeline import dryrun
 
         with console.using(console.Terminal(verbose=verbose)):
             watch = console.Stopwatch()
@@ -383,7 +385,7 @@ def build(
 @reported
 def image(c: Context, bootstrap: bool = False, verbose: bool = False) -> None:
     """Build (or find) the Linux builder image from docker/Dockerfile; print its tag."""
-    from cpmatrix.builders import image as images
+    from cpmatrix.engine import image as images
 
     with console.using(console.Terminal(verbose=verbose)):
         ref = images.builder_image(rebuild_base=bootstrap)
@@ -450,7 +452,7 @@ VERIFY_HELP = {
 
 def verify_artifact(archive: Path, image: str, matrix: str, verbose: bool) -> None:
     """``invoke verify --artifact``: the archive unpacked and verified in bare images."""
-    from cpmatrix.verify import consumers
+    from cpmatrix.artifacts import consumers
 
     model = matrixfile.load(matrix or None)
     with console.using(console.Terminal(verbose=verbose)):

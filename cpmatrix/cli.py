@@ -14,9 +14,9 @@ import re
 import traceback
 from pathlib import Path
 
-from cpmatrix import layout
-from cpmatrix.ci import Shard
-from cpmatrix.errors import ArtifactError, CpmatrixError, EnvironmentProblem, UsageError
+from cpmatrix.matrix import layout
+from cpmatrix.matrix.ci import Shard
+from cpmatrix.util.errors import ArtifactError, CpmatrixError, EnvironmentProblem, UsageError
 
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 MAX_SHARDS = 10_000

@@ -28,9 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cpmatrix import layout, matrixfile, sources  # noqa: E402
+from cpmatrix import sources  # noqa: E402
 from cpmatrix.builders import base  # noqa: E402
-from cpmatrix.builders.image import builder_image  # noqa: E402
+from cpmatrix.engine.image import builder_image  # noqa: E402
+from cpmatrix.matrix import layout, matrixfile  # noqa: E402
 
 
 def by_hand(cell_variant: str, python: str, jobs: int, scratch: Path) -> float:

@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cpmatrix import artifacts, builders, matrixfile  # noqa: E402
+from cpmatrix import artifacts, builders  # noqa: E402
+from cpmatrix.matrix import matrixfile  # noqa: E402
 from cpmatrix.sources import prepare  # noqa: E402
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cpmatrix import matrixfile  # noqa: E402
 from cpmatrix.artifacts import stage  # noqa: E402
-from cpmatrix.layout import CellPaths  # noqa: E402
+from cpmatrix.matrix import matrixfile  # noqa: E402
+from cpmatrix.matrix.layout import CellPaths  # noqa: E402
 
 TARGET_MB, TARGET_SECONDS = 30.0, 10.0
 

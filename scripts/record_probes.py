@@ -19,10 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cpmatrix import console, layout, matrixfile  # noqa: E402
-from cpmatrix.builders.image import debian_image_with  # noqa: E402
+from cpmatrix.engine.image import debian_image_with  # noqa: E402
 from cpmatrix.features import debian  # noqa: E402
-from cpmatrix.fileio import write_text_atomic  # noqa: E402
+from cpmatrix.matrix import layout, matrixfile  # noqa: E402
+from cpmatrix.util import console  # noqa: E402
+from cpmatrix.util.fileio import write_text_atomic  # noqa: E402
 from cpmatrix.verify import observe_target  # noqa: E402
 from cpmatrix.verify.observe import probe_digests  # noqa: E402
 from cpmatrix.verify.runner import Target, local_target  # noqa: E402

@@ -13,14 +13,16 @@ import re
 import shutil
 import sys
 import sysconfig
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import treedigest
-from cpmatrix.artifacts.cache import ContentKey, content_key
-from cpmatrix.layout import CellPaths
+from cpmatrix.artifacts import packaging, stage, validate
+from cpmatrix.artifacts.cache import Artifact, ContentKey, content_key
 from cpmatrix.matrix import Cell
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import treedigest
 
 HOST_PYTHON = Path("/usr/bin/python3").resolve()
 
@@ -135,3 +137,19 @@ def jit_manifest(archive: bytes, **artifact: Any) -> dict[str, Any]:
         "verification": {"passed": True},
         "cache": {"key": "k"},
     }
+
+
+def package_unproven(
+    cell: Cell,
+    paths: CellPaths,
+    *,
+    key: ContentKey | None = None,
+    dist: Path | None = None,
+    on_entry: Callable[[int], None] = lambda count: None,
+) -> Artifact:
+    """The release without its consumer proofs (accept → gate → stage → publish), for small
+    fake cells that no bare image could run; the real release is tested in the docker tests."""
+    accepted = packaging.accept(cell, paths)
+    validate.gate(cell, paths)
+    staged = stage.stage(cell, paths, on_entry=on_entry)
+    return packaging.package(cell, paths, key=key, dist=dist, accepted=accepted, staged=staged)

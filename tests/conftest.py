@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cpmatrix import matrixfile
-from cpmatrix.errors import EnvironmentProblem
-from cpmatrix.layout import CellPaths
-from cpmatrix.matrix import Cell
+from cpmatrix.matrix import Cell, matrixfile
+from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.pipeline import CellOutcome
+from cpmatrix.util.errors import EnvironmentProblem
 
 
 def in_ci() -> bool:
@@ -22,7 +21,7 @@ def in_ci() -> bool:
 @pytest.fixture(scope="session")
 def docker_engine() -> None:
     """A Docker engine that answers. Outside CI a missing engine skips; in CI it fails."""
-    from cpmatrix.containers import engine
+    from cpmatrix.engine.containers import engine
 
     try:
         engine()
@@ -39,7 +38,7 @@ def cpython_source() -> object:
     The first session on a machine gets it through the real providers (Debian here, ~5 s);
     later sessions hit the cache. Tests that need an isolated cache copy from this one.
     """
-    from cpmatrix import matrixfile
+    from cpmatrix.matrix import matrixfile
     from cpmatrix.sources import prepare
 
     return prepare(matrixfile.load().python("3.13"))
@@ -66,7 +65,8 @@ def built_cells(
     root, or into ``$CPMATRIX_TEST_BUILD_ROOT`` when set (cells already built there are reused,
     as ``invoke build`` reuses them). ccache in the user's cache dir makes later sessions much
     quicker than the first."""
-    from cpmatrix import matrixfile, pipeline
+    from cpmatrix import pipeline
+    from cpmatrix.matrix import matrixfile
 
     model = matrixfile.load()
     cells = [
@@ -124,16 +124,16 @@ def published(
     than cores run (``SATURATED_WHILE_PROVEN``): its proofs must not depend on a quiet machine."""
     from loadkit import saturated
 
-    from cpmatrix import pipeline
+    from cpmatrix import artifacts
 
     dist = tmp_path_factory.mktemp("dist")
     for name in PUBLISHED_VARIANTS:
         built = verified_cells[name]
         if name == SATURATED_WHILE_PROVEN:
             with saturated():
-                pipeline.publish(built.cell, built.paths, dist=dist)
+                artifacts.release(built.cell, built.paths, dist=dist)
         else:
-            pipeline.publish(built.cell, built.paths, dist=dist)
+            artifacts.release(built.cell, built.paths, dist=dist)
     return dist
 
 

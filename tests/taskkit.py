@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from cpmatrix.layout import PROJECT_ROOT
+from cpmatrix.matrix.layout import PROJECT_ROOT
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cpmatrix.layout import PROJECT_ROOT
+from cpmatrix.matrix.layout import PROJECT_ROOT
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 MATRIX_REFERENCE = re.compile(r"\bmatrix\.([A-Za-z_][A-Za-z0-9_-]*)")

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any, assert_never
 
 import cpmatrix
-from cpmatrix import console, layout
 from cpmatrix import features as fx
 from cpmatrix.artifacts import manifest
 from cpmatrix.builders import portable
-from cpmatrix.errors import ArtifactError
-from cpmatrix.fileio import sha256_of
-from cpmatrix.matrix import BuilderKind, Cell
+from cpmatrix.matrix import BuilderKind, Cell, layout
+from cpmatrix.util import console
+from cpmatrix.util.errors import ArtifactError
+from cpmatrix.util.fileio import sha256_of
 
 KEY_SCHEMA = 1
 

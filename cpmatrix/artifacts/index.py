@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import cpmatrix
-from cpmatrix import console, jsonfile, layout, locks, names
 from cpmatrix.artifacts import manifest, publish, sbom, uvindex
 from cpmatrix.artifacts.archive import remove_stale_partials
-from cpmatrix.errors import ArtifactError
-from cpmatrix.fileio import sha256_of
+from cpmatrix.matrix import layout
+from cpmatrix.util import console, jsonfile, locks, names
+from cpmatrix.util.errors import ArtifactError
+from cpmatrix.util.fileio import sha256_of
 
 INDEX = "index.json"
 SUMS = "SHA256SUMS"

@@ -16,13 +16,13 @@ from typing import Any
 
 import cpmatrix
 from cpmatrix import features as fx
-from cpmatrix import jsonfile, layout, names
 from cpmatrix.artifacts.archive import Written
 from cpmatrix.builders.record import BuildRecord
-from cpmatrix.elfinfo import Requirements
-from cpmatrix.errors import ArtifactError
 from cpmatrix.features import Feature, Version
-from cpmatrix.matrix import Cell
+from cpmatrix.matrix import Cell, layout
+from cpmatrix.util import jsonfile, names
+from cpmatrix.util.elfinfo import Requirements
+from cpmatrix.util.errors import ArtifactError
 
 SCHEMA = 1
 ARCHIVE_FORMAT = "tar.gz"
@@ -34,6 +34,13 @@ def archive_name(cell_id: str) -> str:
 
 def manifest_name(cell_id: str) -> str:
     return f"{cell_id}.json"
+
+
+def manifest_beside(archive: Path) -> Path | None:
+    """The manifest that describes a dist/ archive (``<cell-id>.tar.gz`` → ``<cell-id>.json``);
+    None for a file not named like an archive."""
+    cell_id = archive.name.removesuffix(f".{ARCHIVE_FORMAT}")
+    return None if cell_id == archive.name else archive.with_name(manifest_name(cell_id))
 
 
 def interpreter_path(cell: Cell) -> str:

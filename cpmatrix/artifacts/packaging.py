@@ -8,23 +8,21 @@ from __future__ import annotations
 
 import datetime
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, elfinfo, jsonfile, layout, safetar, treedigest
 from cpmatrix.artifacts import index, manifest, publish, sbom
 from cpmatrix.artifacts.cache import Artifact, ContentKey, current_key
-from cpmatrix.artifacts.stage import Staged, StagedFile, stage
+from cpmatrix.artifacts.stage import Staged, StagedFile
 from cpmatrix.builders import record as build_record
 from cpmatrix.builders.record import BuildRecord
-from cpmatrix.errors import ArtifactError, VerificationFailed
-from cpmatrix.fileio import sha256_of
-from cpmatrix.layout import CellPaths
-from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection
-
-PROGRESS_EVERY_SECONDS = 5.0
-
+from cpmatrix.matrix import BUILDER_KINDS, Cell, Matrix, Selection, layout
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import console, elfinfo, jsonfile, safetar, treedigest
+from cpmatrix.util.errors import ArtifactError, VerificationFailed
+from cpmatrix.util.fileio import sha256_of
 
 # -- packaging --------------------------------------------------------------------------------
 
@@ -93,59 +91,49 @@ def key_of_build(cell: Cell, record: BuildRecord) -> ContentKey:
     return current_key(cell, source=record.source, kind=kind if kind in BUILDER_KINDS else None)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accepted:
+    """A cell that may go forward: its passed verification report (read once) and build.json."""
+
+    report: Mapping[str, Any]
+    record: BuildRecord
+
+
+def accept(cell: Cell, paths: CellPaths) -> Accepted:
+    """The cell's verification passed, its record is its own, its tree is the one verified."""
+    report = verified_report(paths)
+    record = checked_record(cell, paths)
+    unchanged_since_verification(paths, report)
+    return Accepted(report=report, record=record)
+
+
 def package(
     cell: Cell,
     paths: CellPaths,
     *,
     key: ContentKey | None = None,
     dist: Path | None = None,
-    on_entry: Callable[[int], None] | None = None,
-    staged: Staged | None = None,
+    accepted: Accepted,
+    staged: Staged,
     proven_on: Sequence[Mapping[str, Any]] = (),
 ) -> Artifact:
-    """dist/<cell-id>.tar.gz, the archives beside it and its manifest from a built, verified
-    cell; then the index. ``staged`` archives (already proven on consumer images) are published
-    as they are; without them the cell is staged here."""
+    """Publish: the staged archives, the manifest (with where the archive was proven), the
+    SBOM and the index into dist/, as one transaction. :func:`.release.release` is the one
+    caller that hands in what it accepted, staged and proved."""
     where = dist or layout.dist_root()
-    report = verified_report(paths)
-    record = checked_record(cell, paths)
-    unchanged_since_verification(paths, report)
-    key = key or key_of_build(cell, record)
-    archive_path = where / manifest.archive_name(cell.id)
-    manifest_path = where / manifest.manifest_name(cell.id)
+    key = key or key_of_build(cell, accepted.record)
     watch = console.Stopwatch()
-
-    shown = [0.0]
-
-    def progress(count: int) -> None:
-        if watch.seconds - shown[0] >= PROGRESS_EVERY_SECONDS:
-            shown[0] = watch.seconds
-            console.progress(f"{cell.id}: packaging, {count} entries [{watch.seconds:.0f}s]")
-        if on_entry is not None:
-            on_entry(count)
-
-    staged = staged or stage(cell, paths, on_entry=progress)
     where.mkdir(parents=True, exist_ok=True)
     with index.lock(where), publish.publication(where) as publication:
         for item in staged.files:
             _stage_copy(item, publication)
-        written = staged.archive.written
-        requirements = elfinfo.requirements(paths.install) if cell.platform.os == "linux" else None
-        inputs = manifest.Inputs(
-            cell=cell,
-            build=record,
-            verification=report,
-            archive=written,
-            requirements=requirements,
-            key=key.digest,
-            key_inputs=key.inputs,
-            extras=tuple((i.role, i.path.name, i.written) for i in staged.extras),
-            proven_on=tuple(proven_on),
-        )
+        inputs = _manifest_inputs(cell, paths, accepted, staged, key, proven_on)
         made = with_sbom(manifest.make(inputs), publication)
-        publication.write_text(manifest_path.name, manifest.dumps(made))
+        publication.write_text(manifest.manifest_name(cell.id), manifest.dumps(made))
         index.stage_index(publication)
         publication.commit()
+    written = staged.archive.written
+    archive_path = where / manifest.archive_name(cell.id)
     console.info(
         f"{cell.id}: packaged {archive_path.name} ({written.size / 1e6:.1f} MB, "
         f"{written.entries} entries) in {console.elapsed(watch.seconds)}"
@@ -153,11 +141,33 @@ def package(
     return Artifact(
         cell_id=cell.id,
         archive=archive_path,
-        manifest=manifest_path,
+        manifest=where / manifest.manifest_name(cell.id),
         sha256=written.sha256,
         size=written.size,
         key=key.digest,
         cached=False,
+    )
+
+
+def _manifest_inputs(
+    cell: Cell,
+    paths: CellPaths,
+    accepted: Accepted,
+    staged: Staged,
+    key: ContentKey,
+    proven_on: Sequence[Mapping[str, Any]],
+) -> manifest.Inputs:
+    linux = cell.platform.os == "linux"
+    return manifest.Inputs(
+        cell=cell,
+        build=accepted.record,
+        verification=accepted.report,
+        archive=staged.archive.written,
+        requirements=elfinfo.requirements(paths.install) if linux else None,
+        key=key.digest,
+        key_inputs=key.inputs,
+        extras=tuple((i.role, i.path.name, i.written) for i in staged.extras),
+        proven_on=tuple(proven_on),
     )
 
 

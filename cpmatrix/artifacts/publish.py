@@ -20,9 +20,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from cpmatrix import console, faults, names
 from cpmatrix.artifacts.uvindex import UV_DIR
-from cpmatrix.errors import ArtifactError
+from cpmatrix.util import console, faults, names
+from cpmatrix.util.errors import ArtifactError
 
 STAGING = ".publish-staging"
 COMMITTED = ".publish-committed"

@@ -18,21 +18,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.artifacts import manifest, validate
+from cpmatrix.artifacts import manifest
 from cpmatrix.artifacts.archive import (
     Select,
     Written,
     everything,
-    source_date_epoch,
     write_entries,
     write_tar_gz,
 )
-from cpmatrix.errors import ArtifactError, EnvironmentProblem
-from cpmatrix.fileio import sha256_of
-from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import Cell
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import console
+from cpmatrix.util.errors import ArtifactError, EnvironmentProblem
+from cpmatrix.util.fileio import sha256_of
+from cpmatrix.util.sourcedate import source_date_epoch
 
 STAGE_DIR = "artifact"
+PROGRESS_EVERY_SECONDS = 5.0
 ZSTD_LEVEL = 12
 DBGSYM_SUFFIX = "-dbgsym"
 TESTS_SUFFIX = "-tests"
@@ -143,12 +145,8 @@ def write_tar_zst(
 def stage(
     cell: Cell, paths: CellPaths, *, on_entry: Callable[[int], None] = lambda count: None
 ) -> Staged:
-    """Check the tree, then write its archives into ``build/<cell-id>/artifact/``."""
-    floor = cell.platform.glibc_floor
-    if cell.platform.os == "linux" and floor is not None:
-        validate.require_portable(
-            paths.install, cell_id=cell.id, glibc_floor=floor, arch=cell.platform.arch
-        )
+    """Write the tree's archives into ``build/<cell-id>/artifact/`` (gated before: see
+    :mod:`.release`)."""
     directory = paths.dir / STAGE_DIR
     if directory.exists():
         shutil.rmtree(directory)
@@ -178,3 +176,16 @@ def stage(
         written = write_tar_gz(paths.dbgsym, debug, top=top, mtime=mtime)
         extras.append(StagedFile(path=debug, written=written, role="dbgsym"))
     return Staged(cell_id=cell.id, archive=archive, extras=tuple(extras))
+
+
+def progress_lines(cell_id: str) -> Callable[[int], None]:
+    """A staging progress line at most every few seconds, for a CI log and a person."""
+    watch = console.Stopwatch()
+    shown = [0.0]
+
+    def progress(count: int) -> None:
+        if watch.seconds - shown[0] >= PROGRESS_EVERY_SECONDS:
+            shown[0] = watch.seconds
+            console.progress(f"{cell_id}: packaging, {count} entries [{watch.seconds:.0f}s]")
+
+    return progress

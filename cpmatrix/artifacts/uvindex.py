@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from cpmatrix.errors import UsageError
 from cpmatrix.features import Feature
+from cpmatrix.util.errors import UsageError
 
 UV_DIR = "uv"
 UV_OS = {"linux": "linux", "macos": "darwin", "windows": "windows"}

@@ -13,10 +13,12 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix import elfinfo
 from cpmatrix.builders.finish_tree import HOST_LIBRARIES
-from cpmatrix.errors import ArtifactError
 from cpmatrix.features import arch as fa
+from cpmatrix.matrix import Cell
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import elfinfo
+from cpmatrix.util.errors import ArtifactError
 
 ORIGIN = "$ORIGIN"
 
@@ -128,3 +130,11 @@ def require_portable(
             hint="only glibc, the loader and libgcc_s may come from the host; "
             "the portable build phase bundles the rest (see build.log)",
         )
+
+
+def gate(cell: Cell, paths: CellPaths) -> None:
+    """A Linux tree that would not run on its platform's oldest glibc, or loads a library from
+    outside the tree, is refused here."""
+    floor = cell.platform.glibc_floor
+    if cell.platform.os == "linux" and floor is not None:
+        require_portable(paths.install, cell_id=cell.id, glibc_floor=floor, arch=cell.platform.arch)

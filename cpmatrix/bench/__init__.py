@@ -14,16 +14,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console
-from cpmatrix.bench import chart, claims, compare, published, report, stability
+from cpmatrix.bench import chart, claims, compare, published, report, scaling_report, stability
 from cpmatrix.bench.columns import Column, check_unique
 from cpmatrix.bench.compare import SuiteTable
 from cpmatrix.bench.emulated import refuse_emulated
 from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
 from cpmatrix.bench.runner import ColumnResult, run_columns
 from cpmatrix.bench.suites import Settings, Suite
-from cpmatrix.errors import UsageError
-from cpmatrix.fileio import write_text_atomic
+from cpmatrix.util import console
+from cpmatrix.util.errors import UsageError
+from cpmatrix.util.fileio import write_text_atomic
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,7 +128,7 @@ def finish(
     """Compare, chart and report from the columns' pyperf files."""
     loaded = {r.column.name: compare.load(r.results) for r in results}
     tables = tuple(compare.compare(loaded, baseline))
-    scaling = report.scaling_speedups(loaded)
+    scaling = scaling_report.scaling_speedups(loaded)
     facts = report.machine()
     judged = (
         claims.evaluate(loaded, {r.column.name: r.about for r in results}, baseline)
@@ -150,7 +150,7 @@ def finish(
             facts["cores"] or 1, load_at_start, facts["load_average"], loaded
         ),
         claims=judged,
-        causes=report.scaling_causes(
+        causes=scaling_report.scaling_causes(
             loaded, {r.column.name: r.about.get("gil_enabled") for r in results}
         ),
         jit=tuple(published.measure_jit(results, loaded)),

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cpmatrix.errors import UsageError, did_you_mean
 from cpmatrix.features import debian
-from cpmatrix.layout import CellPaths
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util.errors import UsageError, did_you_mean
 
 
 def slug(name: str) -> str:
@@ -105,7 +105,7 @@ def for_cell(name: str, cell_paths: CellPaths, executable: str) -> Column:
 
 def for_artifact(name: str, artifact: Artifact, cell_id: str) -> Column:
     """A published archive's interpreter, as a team unpacks it on a bare machine."""
-    from cpmatrix.verify.consumers import unpacked_interpreter
+    from cpmatrix.artifacts.consumers import unpacked_interpreter
 
     return Column(
         name=name,

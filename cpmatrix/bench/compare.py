@@ -23,7 +23,7 @@ from pyperf._compare import (
 )
 from pyperf._utils import geometric_mean
 
-from cpmatrix.errors import UsageError
+from cpmatrix.util.errors import UsageError
 
 UNTAGGED = "other"
 

@@ -15,10 +15,10 @@ import platform
 from collections.abc import Sequence
 from pathlib import Path
 
-from cpmatrix import elfinfo
 from cpmatrix.bench.columns import Artifact, Column, HostOrBuilder
-from cpmatrix.errors import UsageError
 from cpmatrix.features import arch as fa
+from cpmatrix.util import elfinfo
+from cpmatrix.util.errors import UsageError
 
 
 def file_arch(path: Path) -> str | None:
@@ -44,7 +44,7 @@ def artifact_arch(archive: Path) -> str | None:
 def image_arch(tag: str) -> str | None:
     """``uname -m`` in a throwaway container of the image (an imported image's metadata says
     the host's architecture whatever its files are)."""
-    from cpmatrix.containers import engine
+    from cpmatrix.engine.containers import engine
 
     try:
         output = engine().containers.run(tag, ["uname", "-m"], remove=True, network_disabled=True)

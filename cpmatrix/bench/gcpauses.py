@@ -22,7 +22,7 @@ from typing import Any
 
 import pyperf
 
-from cpmatrix.errors import BenchmarkFailed
+from cpmatrix.util.errors import BenchmarkFailed
 
 TAG = "release-claims"
 PAUSES = "gc-pause"

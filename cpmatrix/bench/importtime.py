@@ -15,7 +15,7 @@ from typing import Any
 
 import pyperf
 
-from cpmatrix.errors import CpmatrixError
+from cpmatrix.util.errors import CpmatrixError
 
 MODULES: tuple[str, ...] = (
     "string",

@@ -16,9 +16,9 @@ from pathlib import Path
 import pyperf
 from filelock import FileLock
 
-from cpmatrix import layout
 from cpmatrix.bench.columns import Artifact, Column, DebianImage, HostOrBuilder
-from cpmatrix.containers import Mount
+from cpmatrix.engine.containers import Mount
+from cpmatrix.matrix import layout
 from cpmatrix.verify.runner import Target, local_target
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -57,8 +57,8 @@ def target_for(column: Column) -> Target:
             extra = shared if local.image else ()
             return replace(local, mounts=(*local.mounts, *extra), cap_add=())
         case Artifact(archive=archive, top=top, interpreter=inside, consumer=consumer):
-            from cpmatrix.builders.image import base_image
-            from cpmatrix.verify.consumers import artifact_target
+            from cpmatrix.artifacts.consumers import artifact_target
+            from cpmatrix.engine.image import base_image
 
             unpacked = artifact_target(
                 archive, top=top, interpreter=inside, image=base_image(consumer).tag
@@ -70,7 +70,7 @@ def target_for(column: Column) -> Target:
                 cap_add=(),
             )
         case DebianImage(suite=suite, packages=packages):
-            from cpmatrix.builders.image import debian_image_with
+            from cpmatrix.engine.image import debian_image_with
 
             image = debian_image_with(suite, packages).tag
         case str() as image:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import layout, matrixfile
 from cpmatrix.artifacts import manifest
 from cpmatrix.bench import Request
 from cpmatrix.bench.columns import (
@@ -24,9 +23,9 @@ from cpmatrix.bench.columns import (
 from cpmatrix.bench.suites import FAST, FULL, Suite, parse_suites
 from cpmatrix.builders import record
 from cpmatrix.builders.record import BuildRecord
-from cpmatrix.errors import UsageError
-from cpmatrix.layout import CellPaths
-from cpmatrix.matrix import Cell
+from cpmatrix.matrix import Cell, layout, matrixfile
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util.errors import UsageError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

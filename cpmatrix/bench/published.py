@@ -135,7 +135,7 @@ def jit_markdown(pairs: Sequence[JitPair], published: PublishedSpeedup = FASTER_
             published.benchmark_set,
         ]
     )
-    from cpmatrix import console
+    from cpmatrix.util import console
 
     note = (
         f"Source of the published figure: {published.source}. A geometric mean depends on the "

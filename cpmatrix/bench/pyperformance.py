@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.errors import UsageError, did_you_mean
+from cpmatrix.util.errors import UsageError, did_you_mean
 
 TAG = "pyperformance"
 """The pyperf ``tags`` metadata every result gets, so the report has one pyperformance table."""

@@ -20,14 +20,14 @@ from typing import Any
 import pyperf
 from filelock import FileLock
 
-from cpmatrix import console, jsonfile
 from cpmatrix.bench import pyperformance, wheelhouse
 from cpmatrix.bench.columns import Artifact, Column, DebianImage, HostOrBuilder
 from cpmatrix.bench.places import target_for
 from cpmatrix.bench.pyperformance import Benchmark
 from cpmatrix.bench.wheelhouse import Fill, Lock
-from cpmatrix.containers import Completed, Mount
-from cpmatrix.errors import BenchmarkFailed
+from cpmatrix.engine.containers import Completed, Mount
+from cpmatrix.util import console, jsonfile
+from cpmatrix.util.errors import BenchmarkFailed
 from cpmatrix.verify.runner import Place, Target, local_target, open_place
 
 PIP_TIMEOUT_SECONDS = 900
@@ -117,8 +117,8 @@ def build_target(column: Column) -> Target:
     Debian's -dev packages and gcc for a Debian image)."""
     match column.image:
         case Artifact(archive=archive, top=top, interpreter=inside):
-            from cpmatrix.builders.image import builder_image
-            from cpmatrix.verify.consumers import artifact_target
+            from cpmatrix.artifacts.consumers import artifact_target
+            from cpmatrix.engine.image import builder_image
 
             unpacked = artifact_target(
                 archive, top=top, interpreter=inside, image=builder_image().tag

@@ -18,15 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console
 from cpmatrix import features as fx
-from cpmatrix.bench import causes, claims, published
+from cpmatrix.bench import causes, claims, claims_report, published, scaling_report
 from cpmatrix.bench.columns import Artifact, DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
 from cpmatrix.bench.suites import Settings
-from cpmatrix.containers import NO_NETWORK
-from cpmatrix.fileio import write_text_atomic
+from cpmatrix.engine.containers import NO_NETWORK
+from cpmatrix.util import console
+from cpmatrix.util.fileio import write_text_atomic
 
 SCHEMA = 1
 NOISE_NOTE = (
@@ -83,42 +83,6 @@ class Report:
     @staticmethod
     def now() -> str:
         return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def scaling_speedups(suites: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    """Per column: serial time over each ``scaling-<kind>-<n>`` time (2.0 = twice as fast)."""
-    speedups: dict[str, dict[str, float]] = {}
-    for column, suite in suites.items():
-        names = suite.get_benchmark_names()
-        if "scaling-serial" not in names:
-            continue
-        serial = suite.get_benchmark("scaling-serial").mean()
-        speedups[column] = {
-            name.removeprefix("scaling-"): serial / suite.get_benchmark(name).mean()
-            for name in names
-            if name.startswith("scaling-") and name != "scaling-serial"
-        }
-    return speedups
-
-
-def scaling_causes(
-    suites: Mapping[str, Any], gil_enabled: Mapping[str, bool | None]
-) -> dict[str, causes.Scaling]:
-    """Per column that ran them: the cause-isolating workloads' speed-ups (causes.from_means),
-    with whether the column's interpreter said its GIL was on."""
-    found = {}
-    for column, suite in suites.items():
-        means, counted = {}, {}
-        for bench in suite:
-            name = bench.get_name()
-            means[name] = bench.mean()
-            workload = bench.get_metadata().get("scaling_workload")
-            if workload:
-                counted[str(workload)] = str(bench.get_metadata().get("scaling_counted", "?"))
-        measured = causes.from_means(means, counted)
-        if measured is not None:
-            found[column] = dataclasses.replace(measured, gil_enabled=gil_enabled.get(column))
-    return found
 
 
 def runs_in(result: ColumnResult) -> str:
@@ -208,11 +172,11 @@ def markdown(report: Report) -> str:
     parts += _pyperformance_markdown(report)
     if report.scaling:
         parts += ["", "## Parallel speed-up over serial, within each column", ""]
-        parts.append(_scaling_markdown(report.scaling))
+        parts.append(scaling_report.speedups_markdown(report.scaling))
     if report.claims is not None:
-        parts += ["", *claims.markdown(report.claims)]
+        parts += ["", *claims_report.markdown(report.claims)]
     if report.causes:
-        parts += ["", *causes_markdown(report.causes)]
+        parts += ["", *scaling_report.causes_markdown(report.causes)]
     parts += [
         "",
         "Ratios and significance are pyperf's (`python -m pyperf compare_to BASELINE.json "
@@ -267,88 +231,6 @@ def _column_notes(report: Report) -> list[str]:
     return notes
 
 
-def _scaling_markdown(scaling: Mapping[str, Mapping[str, float]]) -> str:
-    columns = list(scaling)
-    keys = list(dict.fromkeys(k for values in scaling.values() for k in values))
-    rows = [
-        [key, *(f"{scaling[c][key]:.2f}x" if key in scaling[c] else "—" for c in columns)]
-        for key in keys
-    ]
-    return console.markdown_table(["workers", *columns], rows)
-
-
-WORKLOAD_DIFFERENCE = {
-    "private": "the control: small-int constants and a modulus the running thread made",
-    "shared-global": "the modulus is a module global, one object for all threads",
-    "constant-compiled": "the modulus is a literal, code made by built-in compile()",
-    "constant-unmarshalled": "the same code object through marshal (as from a .pyc)",
-}
-
-
-def causes_markdown(measured: Mapping[str, causes.Scaling]) -> list[str]:
-    columns = list(measured)
-    workloads = [
-        [
-            f"`{name}`",
-            WORKLOAD_DIFFERENCE.get(name, ""),
-            *(_workload_cell(measured[c], name) for c in columns),
-        ]
-        for name in causes.WORKLOAD_NAMES
-    ]
-    findings = {c: causes.attribute(measured[c]) for c in columns}
-    verdicts = [
-        [cause.name, *(findings[c][i].verdict.value for c in columns)]
-        for i, cause in enumerate(causes.CAUSES)
-    ]
-    lines = [
-        "## Why threads scale or not",
-        "",
-        "Each workload is the same loop (`value = (value * 31 + i) % modulus`) differing from "
-        "`private` in one way; its speed-up is its time on 1 thread over its time on "
-        f"{'/'.join(sorted({str(m.workers) for m in measured.values()}))} threads sharing one "
-        "function "
-        "object. Whether the objects the loop reads every iteration are counted or immortal "
-        "is what each interpreter said.",
-        "",
-        console.markdown_table(["workload", "differs from private", *columns], workloads),
-        "",
-        f"A workload scales at {causes.SCALES_FRACTION:.0%} of N; a cause holds on a column "
-        "when its control scales there and its workload reaches less than "
-        f"{causes.HOLDS_FRACTION:.0%} of the control's speed-up.",
-        "",
-        console.markdown_table(["cause", *columns], verdicts),
-        "",
-    ]
-    for i, cause in enumerate(causes.CAUSES):
-        lines.append(f"- **{cause.name}** (`{cause.workload}`): {cause.what}. {cause.source}.")
-        for column in columns:
-            found = findings[column][i]
-            name = console.markdown_escape(column)
-            lines.append(f"  - {name}: {found.verdict.value}: {found.why}")
-    return lines
-
-
-def _workload_cell(measured: causes.Scaling, name: str) -> str:
-    speedup = measured.workloads.get(name)
-    if speedup is None:
-        return "—"
-    counted = measured.counted.get(name, "")
-    return f"{speedup:.2f}x ({counted})" if counted and counted != "-" else f"{speedup:.2f}x"
-
-
-def _causes_json(measured: causes.Scaling) -> dict[str, Any]:
-    return {
-        "workers": measured.workers,
-        "workload_speedups": dict(measured.workloads),
-        "processes_speedup": measured.processes,
-        "counted": dict(measured.counted),
-        "causes": {
-            f.cause.name: {"verdict": f.verdict.value, "why": f.why, "workload": f.cause.workload}
-            for f in causes.attribute(measured)
-        },
-    }
-
-
 def to_json(report: Report) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
@@ -385,8 +267,8 @@ def to_json(report: Report) -> dict[str, Any]:
         "baseline": report.tables[0].baseline if report.tables else None,
         "suites": [_table_json(t) for t in report.tables],
         "scaling_speedup_over_serial": {c: dict(v) for c, v in report.scaling.items()},
-        "release_claims": None if report.claims is None else claims.to_json(report.claims),
-        "scaling_causes": {c: _causes_json(m) for c, m in report.causes.items()},
+        "release_claims": None if report.claims is None else claims_report.to_json(report.claims),
+        "scaling_causes": {c: scaling_report.causes_json(m) for c, m in report.causes.items()},
         "jit_vs_published": published.jit_json(report.jit) if report.jit else None,
     }
 

@@ -19,15 +19,15 @@ from typing import Any
 
 import pyperf
 
-from cpmatrix import console, jsonfile
 from cpmatrix.bench import gcpauses, importtime, suites
 from cpmatrix.bench import pyperformance_suite as pyperformance
 from cpmatrix.bench.columns import Column
 from cpmatrix.bench.places import python_path, target_for
 from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
 from cpmatrix.bench.suites import Settings, Suite
-from cpmatrix.containers import Completed
-from cpmatrix.errors import BenchmarkFailed
+from cpmatrix.engine.containers import Completed
+from cpmatrix.util import console, jsonfile
+from cpmatrix.util.errors import BenchmarkFailed
 from cpmatrix.verify.runner import Place, open_place
 
 
@@ -105,7 +105,8 @@ class _Session:
 
     def probe(self) -> None:
         output = self.remote("about.json")
-        self.run("probe", suites.about_command(self.interpreter, output))
+        script = self.place.put("cpmatrix_about.py", suites.about_program().encode())
+        self.run("probe", suites.about_command(self.interpreter, script, output))
         self.about = jsonfile.read(self.fetch(output), what="probe", error=BenchmarkFailed)
 
     def suite_round(self, suite: Suite, max_workers: int) -> None:

@@ -16,7 +16,8 @@ from enum import StrEnum
 from cpmatrix.bench.claims import IMPORT_MODULES
 from cpmatrix.bench.importtime import MODULES
 from cpmatrix.bench.places import PROGRAMS
-from cpmatrix.errors import UsageError, did_you_mean
+from cpmatrix.util.errors import UsageError, did_you_mean
+from cpmatrix.verify.shipping import self_contained
 
 
 class Suite(StrEnum):
@@ -157,5 +158,11 @@ def gcpauses_command(interpreter: str, output: str, settings: Settings) -> list[
     return [interpreter, str(PROGRAMS / "gcpauses.py"), output, str(settings.processes_per_round)]
 
 
-def about_command(interpreter: str, output: str) -> list[str]:
-    return [interpreter, str(PROGRAMS / "about.py"), output]
+def about_program() -> str:
+    """programs/about.py with the verify probe's detection copied in: shipped by the runner as
+    one file, since the probe is not in the mounted programs directory."""
+    return self_contained(PROGRAMS / "about.py")
+
+
+def about_command(interpreter: str, script: str, output: str) -> list[str]:
+    return [interpreter, script, output]

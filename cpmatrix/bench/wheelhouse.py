@@ -25,9 +25,10 @@ from typing import Any
 
 from filelock import FileLock
 
-from cpmatrix import console, layout
-from cpmatrix.errors import EnvironmentProblem, UsageError
-from cpmatrix.fileio import sha256_of
+from cpmatrix.matrix import layout
+from cpmatrix.util import console
+from cpmatrix.util.errors import EnvironmentProblem, UsageError
+from cpmatrix.util.fileio import sha256_of
 
 LOCK_FILE = Path(__file__).resolve().parent / "pyperformance-lock.json"
 SCHEMA = 1

@@ -16,11 +16,11 @@ from typing import Literal, Protocol
 from cpmatrix import features as fx
 from cpmatrix.builders import portable
 from cpmatrix.builders.portable import Sysroot
-from cpmatrix.errors import BuildFailed, EnvironmentProblem
 from cpmatrix.features import Version
 from cpmatrix.features.toolchains import llvm_tools_env
-from cpmatrix.layout import CellPaths
 from cpmatrix.matrix import BuilderKind, Cell
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util.errors import BuildFailed, EnvironmentProblem
 
 Phase = Literal["preflight", "configure", "compile", "install", "portable"]
 PHASES: tuple[Phase, ...] = ("preflight", "configure", "compile", "install", "portable")

@@ -15,7 +15,6 @@ import platform as host
 from collections.abc import Sequence
 from pathlib import Path
 
-from cpmatrix import layout
 from cpmatrix.builders import portable, steps
 from cpmatrix.builders.base import Builder, BuildRequest, BuildResult
 from cpmatrix.builders.docker import (
@@ -25,7 +24,8 @@ from cpmatrix.builders.docker import (
     hand_over,
     take_back,
 )
-from cpmatrix.builders.image import (
+from cpmatrix.engine.containers import Container, Mount
+from cpmatrix.engine.image import (
     SYSROOT_SUITE,
     ImageRef,
     _build,
@@ -35,10 +35,9 @@ from cpmatrix.builders.image import (
     debian_mirror,
     security_mirror,
 )
-from cpmatrix.containers import Container, Mount
-from cpmatrix.errors import BuildFailed, UsageError
 from cpmatrix.features import arch as fa
-from cpmatrix.matrix import Cell, Variant
+from cpmatrix.matrix import Cell, Variant, layout
+from cpmatrix.util.errors import BuildFailed, UsageError
 
 CROSS_DOCKERFILE = layout.PROJECT_ROOT / "docker" / "Dockerfile.cross"
 CROSS_REPOSITORY = "cpmatrix-cross"

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import docker.errors
 
-from cpmatrix import layout
 from cpmatrix.builders import portable, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
-from cpmatrix.builders.image import ImageRef, builder_image
-from cpmatrix.containers import Container, ContainerSpec, Mount, engine
-from cpmatrix.errors import EnvironmentProblem
-from cpmatrix.matrix import BuilderKind
+from cpmatrix.engine.containers import Container, ContainerSpec, Mount, engine
+from cpmatrix.engine.image import ImageRef, builder_image
+from cpmatrix.matrix import BuilderKind, layout
+from cpmatrix.util.errors import EnvironmentProblem
 
 SOURCE, WORK, STAGE, CCACHE = "/src", "/build/work", "/build/stage", "/ccache"
 HOME = "/home/build"

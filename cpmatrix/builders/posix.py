@@ -18,9 +18,9 @@ from pathlib import Path
 from cpmatrix import features as fx
 from cpmatrix.builders import base, portable, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
-from cpmatrix.errors import EnvironmentProblem
 from cpmatrix.features import toolchains
 from cpmatrix.matrix import BuilderKind, Cell
+from cpmatrix.util.errors import EnvironmentProblem
 
 LINUX_CCACHE_WRAPPERS = Path("/usr/lib/ccache")
 

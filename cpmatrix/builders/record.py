@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import cpmatrix
-from cpmatrix import jsonfile
-from cpmatrix.errors import ArtifactError
-from cpmatrix.fileio import write_json_atomic
 from cpmatrix.matrix import BUILDER_KINDS
+from cpmatrix.util import jsonfile
+from cpmatrix.util.errors import ArtifactError
+from cpmatrix.util.fileio import write_json_atomic
 
 SCHEMA = 1
 MAX_BYTES = 4 << 20
@@ -62,7 +62,7 @@ class BuildRecord:
     portable: Mapping[str, Any] = field(default_factory=dict)
     """Linux: what the portable phase bundled, sanitized and split off (builders/finish_tree)."""
     binary: Mapping[str, Any] = field(default_factory=dict)
-    """Evidence stripping removes, read before it (verify.binary: ``_TAIL_CALL_*`` functions)."""
+    """Evidence stripping removes, read before it (builders.binary: ``_TAIL_CALL_*`` functions)."""
     cpmatrix: str = cpmatrix.__version__
 
     @property

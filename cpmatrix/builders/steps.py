@@ -16,13 +16,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
-from cpmatrix import console, jsonfile, layout
 from cpmatrix import features as fx
-from cpmatrix.artifacts.archive import source_date_epoch
 from cpmatrix.builders import base, portable, record
 from cpmatrix.builders.base import BuildRequest, BuildResult, Phase
-from cpmatrix.errors import BuildFailed, CpmatrixError
-from cpmatrix.layout import CellPaths
+from cpmatrix.matrix import layout
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import console, jsonfile
+from cpmatrix.util.errors import BuildFailed, CpmatrixError
+from cpmatrix.util.sourcedate import source_date_epoch
 
 PROGRESS_EVERY_SECONDS = 15.0
 """How often a CI log gets a progress line; a terminal's line is rewritten every second."""
@@ -212,19 +213,7 @@ def execute(
                 tools = (*tools, _sysroot_compiler(runner.sysroot))
             toolchain = _preflight(runner, request, log, tools, cc)
             phases["preflight"] = time.monotonic() - started
-            # Hash-checked .pyc files stay valid in an archive whose mtimes are normalised.
-            install_env = {"SOURCE_DATE_EPOCH": str(source_date_epoch())}
-            steps: list[tuple[Phase, tuple[str, ...], dict[str, str]]] = [
-                ("configure", commands.configure, dict(commands.configure_env)),
-                ("compile", commands.make, {}),
-                ("install", commands.install, install_env),
-            ]
-            if commands.finish is not None:
-                for name, content in portable.script_files().items():
-                    (paths.work / name).parent.mkdir(parents=True, exist_ok=True)
-                    (paths.work / name).write_bytes(content)
-                steps.append(("portable", commands.finish, {}))
-            for phase, argv, env in steps:
+            for phase, argv, env in _phases(commands, paths):
                 if phase == "portable":
                     evidence["binary"] = unstripped_evidence(paths, request)
                 started = time.monotonic()
@@ -250,10 +239,30 @@ def execute(
     return BuildResult(install=paths.install, record=written.dump(), phases=phases)
 
 
+def _phases(
+    commands: base.Commands, paths: CellPaths
+) -> list[tuple[Phase, tuple[str, ...], dict[str, str]]]:
+    """configure, compile, install, then (Linux) the portable finish with its scripts written
+    into the work directory."""
+    # Hash-checked .pyc files stay valid in an archive whose mtimes are normalised.
+    install_env = {"SOURCE_DATE_EPOCH": str(source_date_epoch())}
+    phases: list[tuple[Phase, tuple[str, ...], dict[str, str]]] = [
+        ("configure", commands.configure, dict(commands.configure_env)),
+        ("compile", commands.make, {}),
+        ("install", commands.install, install_env),
+    ]
+    if commands.finish is not None:
+        for name, content in portable.script_files().items():
+            (paths.work / name).parent.mkdir(parents=True, exist_ok=True)
+            (paths.work / name).write_bytes(content)
+        phases.append(("portable", commands.finish, {}))
+    return phases
+
+
 def unstripped_evidence(paths: CellPaths, request: BuildRequest) -> dict[str, object]:
     """What the portable phase's stripping removes, read from the staged tree first: the
-    interpreter's ``_TAIL_CALL_*`` functions (verify.binary), for the tail-call check."""
-    from cpmatrix.verify import binary
+    interpreter's ``_TAIL_CALL_*`` functions (builders.binary), for the tail-call check."""
+    from cpmatrix.builders import binary
 
     cell = request.cell
     staged = staging_dir(paths) / base.prefix_for(cell).lstrip("/")

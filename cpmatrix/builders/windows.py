@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
-from cpmatrix import console, layout
 from cpmatrix import features as fx
 from cpmatrix.builders import base, record, steps
 from cpmatrix.builders.base import BuildRequest, BuildResult
-from cpmatrix.errors import BuildFailed, EnvironmentProblem
-from cpmatrix.matrix import BuilderKind, Cell
+from cpmatrix.matrix import BuilderKind, Cell, layout
+from cpmatrix.util import console
+from cpmatrix.util.errors import BuildFailed, EnvironmentProblem
 
 OUTPUT_DIRS: dict[fx.WindowsArch, str] = {"x64": "amd64", "ARM64": "arm64"}
 ROOT_DLL_PREFIXES = ("python3", "vcruntime")
@@ -99,7 +99,7 @@ def expected_dll(cell: Cell) -> str:
 
 
 class WindowsBuilder:
-    """Runs on a Windows runner with Visual Studio (see ``features.windows_toolset``)."""
+    """Runs on a Windows runner with Visual Studio (see ``features.toolchains.windows_toolset``)."""
 
     kind: BuilderKind = "windows"
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
-from cpmatrix.features import OS, Feature, Version, needs_llvm
+from cpmatrix.features.vocabulary import OS, Feature, Version, needs_llvm
 
 TAILCALL_MIN_CLANG = 19
 """The tail-call interpreter needs ``preserve_none`` and ``musttail``: clang 19 or newer."""

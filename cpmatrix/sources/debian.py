@@ -15,11 +15,11 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix import console, safetar
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources import aptsources
 from cpmatrix.sources.model import ProviderFailed, Tarball
 from cpmatrix.sources.store import SourceCache, admit
+from cpmatrix.util import console, safetar
 
 SUITES_FOR_SERIES: dict[str, tuple[str, ...]] = {"3.13": ("trixie",)}
 """The Debian suites whose ``pythonX.Y`` source package carries that minor's release; any

@@ -14,10 +14,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix import __version__, console
-from cpmatrix.errors import UsageError
+from cpmatrix import __version__
 from cpmatrix.sources.model import ProviderFailed, ProviderName, Tarball
 from cpmatrix.sources.store import SourceCache, admit
+from cpmatrix.util import console
+from cpmatrix.util.errors import UsageError
 
 CHUNK = 1 << 20
 

@@ -9,13 +9,13 @@ import subprocess
 import urllib.parse
 from pathlib import Path
 
-from cpmatrix import names
-from cpmatrix.errors import SourceError
 from cpmatrix.features import Version
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources.download import DownloadPolicy, fetch
 from cpmatrix.sources.model import ProviderFailed, SourceTree, Tarball
 from cpmatrix.sources.store import SourceCache, admit
+from cpmatrix.util import names
+from cpmatrix.util.errors import SourceError
 
 _PY_VERSION = re.compile(r'^#define\s+PY_VERSION\s+"(\d+)\.(\d+)\.(\d+)', re.MULTILINE)
 

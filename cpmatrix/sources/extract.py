@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cpmatrix import safetar
-from cpmatrix.errors import SourceError
+from cpmatrix.util import safetar
+from cpmatrix.util.errors import SourceError
 
 CPYTHON_MARKERS = ("configure", "Include/patchlevel.h")
 

@@ -16,9 +16,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from cpmatrix import layout, names
-from cpmatrix.errors import EnvironmentProblem, SourceError
 from cpmatrix.features import Version
+from cpmatrix.matrix import layout
+from cpmatrix.util import names
+from cpmatrix.util.errors import EnvironmentProblem, SourceError
 
 PATCHES_ROOT = layout.PROJECT_ROOT / "patches"
 

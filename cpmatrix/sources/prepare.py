@@ -12,9 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import assert_never
 
-from cpmatrix import console, jsonfile, treedigest
-from cpmatrix.errors import SourceError
-from cpmatrix.fileio import sha256_of, write_json_atomic
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources import debian, explicit, extract, patches, signature
 from cpmatrix.sources.download import DownloadPolicy, fetch
@@ -33,6 +30,9 @@ from cpmatrix.sources.store import (
     refuse_shared,
     remove_tree,
 )
+from cpmatrix.util import console, jsonfile, treedigest
+from cpmatrix.util.errors import SourceError
+from cpmatrix.util.fileio import sha256_of, write_json_atomic
 
 
 def prepare(

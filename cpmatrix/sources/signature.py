@@ -13,10 +13,10 @@ import subprocess
 import tempfile
 from typing import assert_never
 
-from cpmatrix import console
-from cpmatrix.errors import SourceError
 from cpmatrix.matrix import PythonRelease
 from cpmatrix.sources.model import Tarball
+from cpmatrix.util import console
+from cpmatrix.util.errors import SourceError
 
 
 def check(python: PythonRelease, tarball: Tarball) -> str:

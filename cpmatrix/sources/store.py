@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
 
-from cpmatrix import jsonfile, layout, locks
-from cpmatrix.errors import SourceError
-from cpmatrix.fileio import sha256_of
+from cpmatrix.matrix import layout
 from cpmatrix.sources.model import ProviderFailed, ProviderName, Tarball
+from cpmatrix.util import jsonfile, locks
+from cpmatrix.util.errors import SourceError
+from cpmatrix.util.fileio import sha256_of
 
 STALE_SECONDS = 24 * 3600.0
 

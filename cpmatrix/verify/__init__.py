@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, jsonfile, layout
-from cpmatrix.errors import CpmatrixError, VerificationFailed
-from cpmatrix.layout import CellPaths
-from cpmatrix.matrix import Cell
+from cpmatrix.matrix import Cell, layout
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import console, jsonfile
+from cpmatrix.util.errors import CpmatrixError, VerificationFailed
 from cpmatrix.verify import stdlib_tests
 from cpmatrix.verify.checks import evaluate as feature_checks
 from cpmatrix.verify.health import health_checks

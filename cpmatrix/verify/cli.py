@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import get_args
 
-from cpmatrix import console
-from cpmatrix.errors import UsageError, VerificationFailed, did_you_mean
 from cpmatrix.matrix import Matrix
+from cpmatrix.util import console
+from cpmatrix.util.errors import UsageError, VerificationFailed, did_you_mean
 from cpmatrix.verify import run
 from cpmatrix.verify.report import VerifyReport
 from cpmatrix.verify.request import WHERE, Request, for_cell, for_interpreter

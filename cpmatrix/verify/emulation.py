@@ -15,8 +15,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.errors import EnvironmentProblem
 from cpmatrix.features import arch as fa
+from cpmatrix.util.errors import EnvironmentProblem
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 SETUP_HINT = "run scripts/setup.sh as root (installs qemu-user-static, registers it with F)"

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cpmatrix import console, jsonfile
-from cpmatrix.containers import Completed
-from cpmatrix.errors import VerificationFailed
+from cpmatrix.builders import binary
+from cpmatrix.engine.containers import Completed
 from cpmatrix.features import Version, proofs
+from cpmatrix.util import console, jsonfile
+from cpmatrix.util.errors import VerificationFailed
 from cpmatrix.verify import behaviour as behaviour_script
-from cpmatrix.verify import binary, machineload, probe
+from cpmatrix.verify import machineload, probe
 from cpmatrix.verify.runner import Place, Target
 
 ENV_TOGGLES: tuple[tuple[str, str], ...] = tuple(

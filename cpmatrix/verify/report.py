@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from cpmatrix import console, treedigest
 from cpmatrix import features as fx
 from cpmatrix.features import OS, Feature, Profile, Version
-from cpmatrix.fileio import write_text_atomic
 from cpmatrix.matrix import Cell
+from cpmatrix.util import console, treedigest
+from cpmatrix.util.fileio import write_text_atomic
 from cpmatrix.verify import hints
 
 Status = Literal["pass", "fail", "skip", "inconclusive"]

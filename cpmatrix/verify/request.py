@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix import layout
-from cpmatrix.errors import UsageError
 from cpmatrix.features import Version
-from cpmatrix.layout import CellPaths
-from cpmatrix.matrix import Matrix
+from cpmatrix.matrix import Matrix, layout
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util.errors import UsageError
 from cpmatrix.verify.report import Expectation
 from cpmatrix.verify.runner import Target, Where, local_target
 

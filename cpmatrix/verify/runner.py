@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from cpmatrix import console, elfinfo
-from cpmatrix.containers import Completed, Container, ContainerSpec, Mount
-from cpmatrix.errors import EnvironmentProblem
-from cpmatrix.signals import sigint_default_in_children
+from cpmatrix.engine.containers import Completed, Container, ContainerSpec, Mount
+from cpmatrix.util import console, elfinfo
+from cpmatrix.util.errors import EnvironmentProblem
+from cpmatrix.util.signals import sigint_default_in_children
 
 Where = Literal["auto", "host", "builder"]
 SCRATCH_IN_CONTAINER = "/tmp/cpmatrix-verify"
@@ -124,7 +124,7 @@ def local_target(interpreter: Path, *, where: Where = "auto", description: str =
             console.info(f"{interpreter} {why}: verifying it in the builder image")
     if not use_builder:
         return Target(interpreter=str(interpreter), description=description)
-    from cpmatrix.builders.image import builder_image
+    from cpmatrix.engine.image import builder_image
 
     image = builder_image().tag
     mount = Mount(source=tree, target=str(tree), read_only=True)
@@ -153,7 +153,7 @@ def emulated_target(interpreter: Path, tree: Path, arch: str, *, description: st
     Debian image of its architecture (EMULATION_SUITE) with a compiler, as the builder image
     has one (the smoke tier's test_ctypes finds libc through gcc or ld), refused first if
     that cannot run."""
-    from cpmatrix.builders.image import debian_image_with
+    from cpmatrix.engine.image import debian_image_with
     from cpmatrix.features import arch as fa
     from cpmatrix.verify import emulation
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, assert_never
 
-from cpmatrix import console
-from cpmatrix.fileio import write_text_atomic
+from cpmatrix.util import console
+from cpmatrix.util.fileio import write_text_atomic
 from cpmatrix.verify import hints
 from cpmatrix.verify.behaviour import TOO_SLOW
 from cpmatrix.verify.machineload import load_words

@@ -10,7 +10,7 @@ import pytest
 from cpmatrix import features as fx
 from cpmatrix.builders import base
 from cpmatrix.matrix import Matrix
-from cpmatrix.matrixfile import load
+from cpmatrix.matrix.matrixfile import load
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import pytest
 
 from cpmatrix.artifacts import validate
 from cpmatrix.builders import base, cross
-from cpmatrix.errors import UsageError
 from cpmatrix.features import arch as fa
 from cpmatrix.matrix import Cell, Matrix
-from cpmatrix.matrixfile import load
+from cpmatrix.matrix.matrixfile import load
+from cpmatrix.util.errors import UsageError
 
 
 @pytest.fixture(scope="module")

@@ -14,17 +14,18 @@ from typing import Any
 import pytest
 from conftest import BuiltCell
 
-from cpmatrix import console, matrixfile, pipeline
+from cpmatrix import pipeline
 from cpmatrix.builders import steps
 from cpmatrix.builders.base import BuildRequest
 from cpmatrix.builders.docker import DockerBuilder, container_spec, invoking_user
-from cpmatrix.builders.image import base_image, builder_image
-from cpmatrix.containers import Container, ContainerSpec, Mount, leftover_containers
-from cpmatrix.errors import EnvironmentProblem
-from cpmatrix.layout import PROJECT_ROOT, CellPaths
-from cpmatrix.matrix import Cell
-from cpmatrix.signals import sigint_default_in_children
+from cpmatrix.engine.containers import Container, ContainerSpec, Mount, leftover_containers
+from cpmatrix.engine.image import base_image, builder_image
+from cpmatrix.matrix import Cell, matrixfile
+from cpmatrix.matrix.layout import PROJECT_ROOT, CellPaths
 from cpmatrix.sources import SourceTree
+from cpmatrix.util import console
+from cpmatrix.util.errors import EnvironmentProblem
+from cpmatrix.util.signals import sigint_default_in_children
 
 pytestmark = pytest.mark.docker
 

@@ -12,10 +12,10 @@ from sourcekit import small_release, write_small_tarball
 from cpmatrix.builders import docker as docker_builder
 from cpmatrix.builders import steps
 from cpmatrix.builders.base import BuildRequest
-from cpmatrix.builders.image import builder_image
-from cpmatrix.containers import Container
-from cpmatrix.layout import CellPaths
-from cpmatrix.matrixfile import load
+from cpmatrix.engine.containers import Container
+from cpmatrix.engine.image import builder_image
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.matrix.matrixfile import load
 from cpmatrix.sources import SourceCache, prepare
 
 pytestmark = pytest.mark.docker

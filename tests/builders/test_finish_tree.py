@@ -10,8 +10,8 @@ from pathlib import Path
 import elfkit
 import pytest
 
-from cpmatrix import elfinfo
 from cpmatrix.builders import finish_tree, portable
+from cpmatrix.util import elfinfo
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cpmatrix import console
 from cpmatrix.builders import steps
-from cpmatrix.errors import BuildFailed
-from cpmatrix.layout import CellPaths
+from cpmatrix.matrix.layout import CellPaths
+from cpmatrix.util import console
+from cpmatrix.util.errors import BuildFailed
 
 
 def test_start_fresh_marks_incomplete_and_clears_leftovers(tmp_path: Path) -> None:

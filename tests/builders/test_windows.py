@@ -8,7 +8,7 @@ import pytest
 
 from cpmatrix.builders import windows
 from cpmatrix.matrix import Matrix
-from cpmatrix.matrixfile import load
+from cpmatrix.matrix.matrixfile import load
 
 
 @pytest.fixture(scope="module")

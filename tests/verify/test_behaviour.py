@@ -12,13 +12,15 @@ from pathlib import Path
 import pytest
 from loadkit import saturated
 
-from cpmatrix.verify import behaviour
+from cpmatrix.verify import behaviour, freethreading
 from cpmatrix.verify.checks import remote_exec_check
 from cpmatrix.verify.health import venv_check
 
 
-def witness_here() -> dict[str, object]:
-    argv = [sys.executable, "-I", behaviour.__file__, "witness"]
+def witness_here(tmp_path: Path) -> dict[str, object]:
+    script = tmp_path / "behaviour.py"
+    script.write_text(behaviour.source(), encoding="utf-8")
+    argv = [sys.executable, "-I", str(script), "witness"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=True)
     found: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
@@ -27,14 +29,16 @@ def witness_here() -> dict[str, object]:
 @pytest.mark.skipif(
     not getattr(sys, "_is_gil_enabled", lambda: True)(), reason="needs a GIL interpreter"
 )
-def test_a_gil_interpreter_never_completes_the_handshake_quiet_or_saturated() -> None:
-    quiet = witness_here()
+def test_a_gil_interpreter_never_completes_the_handshake_quiet_or_saturated(
+    tmp_path: Path,
+) -> None:
+    quiet = witness_here(tmp_path)
     with saturated():
-        busy = witness_here()
+        busy = witness_here(tmp_path)
     for found in (quiet, busy):
         assert found["outcome"] == "serialized" and found["completed"] == 0, found
         waits = found["longest_wait_cpu"]
-        assert isinstance(waits, list) and max(waits) >= behaviour.STALL_CPU_SECONDS
+        assert isinstance(waits, list) and max(waits) >= freethreading.STALL_CPU_SECONDS
 
 
 def child(tmp_path: Path, *, run_script_after: int | None) -> tuple[subprocess.Popen[str], Path]:
@@ -98,4 +102,4 @@ def test_only_two_threads_that_played_every_round_are_parallel(
 ) -> None:
     """A thread that crashed or never ended is named; it never reads as a completed handshake
     (a crash once left both threads' results at their initial values)."""
-    assert behaviour._outcome(ends, 100).startswith(outcome)
+    assert freethreading._outcome(ends, 100).startswith(outcome)

@@ -179,9 +179,9 @@ def test_an_unexpected_exception_while_judging_becomes_a_failed_check(tmp_path: 
 
 
 def test_the_pipeline_step_turns_that_failure_into_verification_failed(tmp_path: Path) -> None:
-    from cpmatrix import matrixfile
-    from cpmatrix.errors import VerificationFailed
-    from cpmatrix.layout import CellPaths
+    from cpmatrix.matrix import matrixfile
+    from cpmatrix.matrix.layout import CellPaths
+    from cpmatrix.util.errors import VerificationFailed
 
     cell = matrixfile.load().cell(python="3.13", variant="default", platform="linux-x86_64")
     paths = CellPaths.of(cell.id, tmp_path)
@@ -273,7 +273,7 @@ def test_tailcall_needs_agreeing_build_strings_and_its_functions_in_the_binary(
 
 @pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler to make real ELF files")
 def test_the_binary_reader_counts_tail_call_functions_in_a_real_elf_file(tmp_path: Path) -> None:
-    from cpmatrix.verify import binary
+    from cpmatrix.builders import binary
 
     source = tmp_path / "interp.c"
     source.write_text(
@@ -292,8 +292,8 @@ def test_the_binary_reader_counts_tail_call_functions_in_a_real_elf_file(tmp_pat
 
 
 def test_a_cell_whose_interpreter_is_missing_fails_with_the_path_named(tmp_path: Path) -> None:
-    from cpmatrix import matrixfile
-    from cpmatrix.layout import CellPaths
+    from cpmatrix.matrix import matrixfile
+    from cpmatrix.matrix.layout import CellPaths
 
     cell = matrixfile.load().cell(python="3.13", variant="default", platform="linux-x86_64")
     paths = CellPaths.of(cell.id, tmp_path)

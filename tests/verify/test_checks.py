@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cpmatrix import matrixfile
 from cpmatrix.features import Profile, Version
+from cpmatrix.matrix import matrixfile
 from cpmatrix.verify import evaluate
 from cpmatrix.verify.checks import THREADS_CHECK, threads_check
 from cpmatrix.verify.observe import Observation

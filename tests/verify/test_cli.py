@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from cpmatrix import matrixfile
-from cpmatrix.errors import UsageError
 from cpmatrix.features import Feature, Version
+from cpmatrix.matrix import matrixfile
+from cpmatrix.util.errors import UsageError
 from cpmatrix.verify import cli
 
 OPTIONS = {

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cpmatrix.errors import EnvironmentProblem
 from cpmatrix.features import arch as fa
+from cpmatrix.util.errors import EnvironmentProblem
 from cpmatrix.verify import emulation
 
 ENTRY = (

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cpmatrix import matrixfile
 from cpmatrix.features import Version
+from cpmatrix.matrix import matrixfile
 from cpmatrix.verify import evaluate, stdlib_tests
 from cpmatrix.verify.health import venv_check
 from cpmatrix.verify.hints import missing_piece
@@ -104,8 +104,8 @@ def test_stock_debian_python_names_its_missing_packages(
     import subprocess
     import sys
 
-    from cpmatrix.builders.image import debian_image_with
-    from cpmatrix.layout import PROJECT_ROOT
+    from cpmatrix.engine.image import debian_image_with
+    from cpmatrix.matrix.layout import PROJECT_ROOT
 
     image = debian_image_with("sid", ("python3.14",)).tag
     argv = [sys.executable, "-m", "invoke", "verify", "--image", image, "--expect", "jit-off"]

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from cpmatrix.features import Feature
-from cpmatrix.layout import CellPaths
+from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.verify.report import Check, Expectation, VerifyReport
 
 

@@ -49,7 +49,7 @@ def test_an_interpreter_under_test_gets_sigint_even_when_we_were_started_with_it
     import subprocess
     import sys
 
-    from cpmatrix.layout import PROJECT_ROOT
+    from cpmatrix.matrix.layout import PROJECT_ROOT
 
     parent = (
         "import signal, sys\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-from cpmatrix.verify import teamwork
+from cpmatrix.artifacts import teamwork
 
 TOP = "cpython-3.13.5-freethreaded-linux-x86_64"
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from cpmatrix import layout
 from cpmatrix.bench.places import PROGRAMS
+from cpmatrix.matrix import layout
 from cpmatrix.verify import behaviour
 from cpmatrix.verify.runner import Place, local_target, open_place
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from cpmatrix import layout, verify
+from cpmatrix import verify
 from cpmatrix.features import debian
+from cpmatrix.matrix import layout
 from cpmatrix.verify import probe
 from cpmatrix.verify.checks import THREADS_CHECK
 from cpmatrix.verify.observe import SECTION_TIMEOUTS, Observation
@@ -39,7 +40,7 @@ VARIANTS = BUILT
 
 @pytest.fixture(scope="session")
 def debian_image(docker_engine: None) -> str:
-    from cpmatrix.builders.image import debian_image_with
+    from cpmatrix.engine.image import debian_image_with
 
     return debian_image_with(debian.UNSTABLE_SUITE, debian.UNSTABLE_PACKAGES).tag
 
@@ -161,7 +162,7 @@ def test_a_hanging_section_fails_itself_and_every_later_section_names_it(
 def test_a_launcher_is_measured_as_the_user_runs_it(debian_image: str, tmp_path: Path) -> None:
     """A launcher that turns the JIT on around Debian's jit-off build: the plain run goes
     through it, so the build no longer passes as jit-off (what the user gets is on)."""
-    from cpmatrix.containers import Mount
+    from cpmatrix.engine.containers import Mount
 
     launcher = tmp_path / "python3.14"
     launcher.write_text('#!/bin/sh\nPYTHON_JIT=1 exec /usr/bin/python3.14 "$@"\n')
@@ -198,8 +199,8 @@ def test_the_pipeline_step_refuses_a_mislabelled_build(
 ) -> None:
     """The jit cell's claim against the default build's install tree: VerificationFailed,
     naming the checks, and a verify.json that says failed (so it is never packaged)."""
-    from cpmatrix.errors import VerificationFailed
-    from cpmatrix.layout import CellPaths
+    from cpmatrix.matrix.layout import CellPaths
+    from cpmatrix.util.errors import VerificationFailed
 
     default, jit = built_cells["default"], built_cells["jit"]
     paths = CellPaths.of(jit.cell.id, tmp_path)

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from cpmatrix import layout, matrixfile, verify
+from cpmatrix import verify
 from cpmatrix.builders import windows
 from cpmatrix.features import Profile, Version
-from cpmatrix.layout import CellPaths
-from cpmatrix.matrix import Cell
+from cpmatrix.matrix import Cell, layout, matrixfile
+from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.verify import evaluate, probe
 from cpmatrix.verify.jitchecks import MACHINE_CODE_EVIDENCE
 from cpmatrix.verify.observe import Observation

@@ -15,11 +15,11 @@ import pytest
 from conftest import SATURATED_WHILE_PROVEN
 from loadkit import saturated
 
-from cpmatrix import layout
-from cpmatrix.builders.image import builder_image
+from cpmatrix.artifacts.consumers import REPORT_DIR
+from cpmatrix.engine.image import builder_image
+from cpmatrix.matrix import layout
 from cpmatrix.verify import behaviour
 from cpmatrix.verify.checks import THREADS_CHECK, threads_check
-from cpmatrix.verify.consumers import REPORT_DIR
 
 RUNS = 3
 """Runs of the free-threaded build here (each takes milliseconds to seconds); a GIL build's

@@ -1,6 +1,9 @@
 """What this interpreter is and which run-time switches are in effect; writes JSON to argv[1].
 
-Stdlib only; runs inside the interpreter under test with the column's environment.
+Stdlib only; runs inside the interpreter under test with the column's environment. The JIT and
+GIL are detected by the verify probe's own code: the runner ships this program as one file with
+that code copied in (:func:`cpmatrix.verify.shipping.self_contained`), not from the mounted
+programs directory.
 """
 
 from __future__ import annotations
@@ -13,24 +16,26 @@ import sys
 import sysconfig
 from typing import Any
 
+from cpmatrix.verify.probe import ABSENT, _invoke, optimizer_313
+
 
 def jit_state() -> dict[str, Any]:
-    jit: Any = getattr(sys, "_jit", None)
-    if jit is not None:
-        return {"available": jit.is_available(), "enabled": jit.is_enabled()}
-    try:
-        import _testinternalcapi  # type: ignore[import-not-found]  # 3.13 has no sys._jit
-    except ImportError:
-        return {"available": None, "enabled": None}
-    getter = getattr(_testinternalcapi, "get_optimizer", None)
-    if getter is None:  # 3.13 has it only in builds with the tier-2 optimizer (the JIT)
+    """The JIT as the verify probe reads it: ``sys._jit`` (3.14+), else 3.13's optimizer, which
+    exists only in builds with the tier-2 optimizer (the JIT); None where it cannot be told."""
+    available = _invoke(sys, "_jit.is_available")
+    if available != ABSENT:
+        return {"available": available, "enabled": _invoke(sys, "_jit.is_enabled")}
+    optimizer = optimizer_313()
+    if optimizer == ABSENT:
         return {"available": False, "enabled": False}
-    return {"available": True, "enabled": getter() is not None}
+    if isinstance(optimizer, str) and optimizer.startswith("error"):
+        return {"available": None, "enabled": None}
+    return {"available": True, "enabled": optimizer is not None}
 
 
 def main(output: str) -> None:
-    gil_check: Any = getattr(sys, "_is_gil_enabled", None)
-    gil_enabled = True if gil_check is None else bool(gil_check())  # before any extension loads
+    gil = _invoke(sys, "_is_gil_enabled")  # before any extension loads
+    gil_enabled = True if gil == ABSENT else bool(gil)
     record = {
         "version": platform.python_version(),
         "implementation": sys.implementation.name,

@@ -1,0 +1,1 @@
+"""What every layer uses: errors, console output, bounded readers, atomic writes, locks."""
