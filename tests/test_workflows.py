@@ -148,8 +148,10 @@ def test_the_pull_request_subset_resolves_to_a_few_cells() -> None:
     selection = load(WORKFLOWS / "build.yml")["env"]["PR_SELECTION"]
     matrix = invoke_matrix("--format", "github", *shlex.split(selection))
     builders = {entry["builder"] for entry in matrix["include"]}
-    assert 0 < len(matrix["include"]) <= 8
+    assert 0 < len(matrix["include"]) <= 10
     assert builders == {"docker", "native", "windows"}
+    arm = [entry for entry in matrix["include"] if entry["platform"] == "linux-aarch64"]
+    assert arm and {entry["runner"] for entry in arm} == {"ubuntu-24.04-arm"}
 
 
 def test_the_reference_finder_reads_expressions_not_strings() -> None:

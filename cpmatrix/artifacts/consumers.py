@@ -19,11 +19,13 @@ from typing import Any
 
 from cpmatrix.artifacts import manifest, teamwork
 from cpmatrix.engine.containers import Mount
+from cpmatrix.features import debian
 from cpmatrix.matrix import Cell, Matrix
 from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.util import console, names, safetar
 from cpmatrix.util.errors import ArtifactError, UsageError
 from cpmatrix.util.fileio import sha256_of, write_json_atomic
+from cpmatrix.verify import emulation
 from cpmatrix.verify.report import Expectation, VerifyReport
 from cpmatrix.verify.runner import Target
 
@@ -39,6 +41,8 @@ class Consumer:
 
     name: str
     image: str
+    how: str = "native"
+    """``native``, or ``emulated (qemu-user 7.2)`` for another architecture's image."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +55,7 @@ class ConsumerResult:
         return {
             "consumer": self.consumer.name,
             "image": self.consumer.image,
+            "how": self.consumer.how,
             "passed": self.report.passed,
             "checks": len(self.report.checks),
             "failed": [check.name for check in self.report.failed],
@@ -63,7 +68,9 @@ def unpacked_interpreter(top: str, interpreter: str) -> PurePosixPath:
     return PurePosixPath(UNPACK_DIR) / top / interpreter
 
 
-def artifact_target(archive: Path, *, top: str, interpreter: str, image: str) -> Target:
+def artifact_target(
+    archive: Path, *, top: str, interpreter: str, image: str, timeout_factor: float = 1.0
+) -> Target:
     """The artifact unpacked into a fresh container of image, and its interpreter there.
 
     ``interpreter`` is relative to the archive's top directory (``bin/python3.13``).
@@ -79,13 +86,25 @@ def artifact_target(archive: Path, *, top: str, interpreter: str, image: str) ->
             ("tar", "-xzf", mounted, "-C", UNPACK_DIR),
         ),
         description=f"{archive.name} unpacked in {image}",
+        timeout_factor=timeout_factor,
     )
 
 
-def consumer_images(names: Sequence[str]) -> tuple[Consumer, ...]:
-    """Bare images of these Debian releases: local, pulled, or made with debootstrap."""
+def consumer_images(names: Sequence[str], *, arch: str | None = None) -> tuple[Consumer, ...]:
+    """Bare images of these Debian releases: local, pulled, or made with debootstrap; for an
+    architecture this machine only emulates, ``debootstrap --arch`` images run under qemu-user
+    (refused first, with what to do, where binfmt_misc cannot run them)."""
     from cpmatrix.engine.image import base_image
+    from cpmatrix.features import arch as fa
 
+    if arch is not None and emulation.needed(arch):
+        how = emulation.require(arch).words
+        target = fa.arch_named(arch)
+        assert target is not None
+        return tuple(
+            Consumer(name=name, image=base_image(name, arch=target.debian).tag, how=how)
+            for name in names
+        )
     return tuple(Consumer(name=name, image=base_image(name).tag) for name in names)
 
 
@@ -94,7 +113,7 @@ def workbench(suite: str) -> Consumer:
     build machine."""
     from cpmatrix.engine.image import debian_image_with
 
-    image = debian_image_with(suite, teamwork.WORKBENCH_PACKAGES).tag
+    image = debian_image_with(suite, debian.WORKBENCH_PACKAGES).tag
     return Consumer(name=f"{suite}+build-essential", image=image)
 
 
@@ -181,7 +200,7 @@ def artifact_request(
             f"{cell.platform.name} names no consumer images in matrix.yaml",
             hint="give --image IMAGE, or add consumers: [...] to the platform",
         )
-    return cell, consumer_images(cell.platform.consumers)
+    return cell, consumer_images(cell.platform.consumers, arch=cell.platform.arch)
 
 
 ARTIFACT_LIMITS = safetar.Limits(
@@ -222,7 +241,10 @@ def prove(
 
     results = []
     for consumer in consumers:
-        target = artifact_target(archive, top=top, interpreter=interpreter, image=consumer.image)
+        factor = 1.0 if consumer.how == "native" else emulation.TIMEOUT_FACTOR
+        target = artifact_target(
+            archive, top=top, interpreter=interpreter, image=consumer.image, timeout_factor=factor
+        )
         with console.group(f"prove {top} on bare {consumer.name}"):
             report = verify.run(target, expect, tiers=())
             console.info(report.summary())

@@ -86,13 +86,14 @@ def prove(cell: Cell, paths: CellPaths, staged: Staged) -> Proven:
         top=cell.id,
         interpreter=interpreter_path(cell),
         expect=Expectation.of_cell(cell),
-        consumers=consumers.consumer_images(cell.platform.consumers),
+        consumers=consumers.consumer_images(cell.platform.consumers, arch=cell.platform.arch),
     )
     consumers.write_reports(paths, results)
     refuse_failed(cell, paths, results)
     proven_on: list[Mapping[str, Any]] = [r.record() for r in results]
     times = [ProofTime(place=r.consumer.name, seconds=r.report.seconds) for r in results]
-    if cell.platform.consumers:
+    # the team-work proof is not run under emulation yet (see README, linux-aarch64)
+    if cell.platform.consumers and all(r.consumer.how == "native" for r in results):
         work = prove_team_work(cell, paths, archive)
         proven_on.append(work.record())
         seconds = sum(outcome.seconds for outcome in work.outcomes)

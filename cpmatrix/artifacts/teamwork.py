@@ -44,8 +44,6 @@ PACKAGES = ("markupsafe", "msgpack")
 """Real sdists with C code (msgpack's is C++ too); their only build requirement is setuptools."""
 SDISTS = ("markupsafe==3.0.4", "msgpack==1.2.4", "setuptools==84.2.1")
 """The exact sdists, setuptools included: pip builds even the build backend from source."""
-WORKBENCH_PACKAGES = ("build-essential", "pkg-config")
-"""What the team's machine has beyond the bare base system: a compiler, make, pkg-config."""
 PACKAGES_WORK = (
     "from markupsafe import _speedups, escape; "
     "import msgpack; from msgpack import _cmsgpack; "

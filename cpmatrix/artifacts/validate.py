@@ -13,6 +13,7 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+from cpmatrix.features import arch as fa
 from cpmatrix.features.portability import HOST_LIBRARIES
 from cpmatrix.matrix import Cell
 from cpmatrix.matrix.layout import CellPaths
@@ -53,10 +54,11 @@ def _search_dirs(relative: str, info: elfinfo.ElfFile) -> tuple[list[str], list[
     return inside, outside
 
 
-def check_tree(root: Path, *, glibc_floor: str) -> list[Violation]:
-    """Every way the tree's ELF files reach beyond glibc, libgcc_s and the floor, and every
+def check_tree(root: Path, *, glibc_floor: str, arch: str | None = None) -> list[Violation]:
+    """Every way the tree's ELF files reach beyond glibc, libgcc_s and the floor, every
     file the loader would map without the hardening python-build-standalone's validator asks
-    for (:meth:`elfinfo.Hardening.problems`)."""
+    for (:meth:`elfinfo.Hardening.problems`), and, given the platform's architecture, every
+    ELF file built for another one (an x86_64 library bundled into an aarch64 tree)."""
     floor = _version(glibc_floor)
     files = {
         path.relative_to(root).as_posix(): info
@@ -65,6 +67,7 @@ def check_tree(root: Path, *, glibc_floor: str) -> list[Violation]:
     }
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     problems: list[Violation] = []
+    problems.extend(wrong_machine(files, arch))
     for name, info in files.items():
         inside, outside = _search_dirs(name, info)
         for entry in outside:
@@ -95,9 +98,30 @@ def check_tree(root: Path, *, glibc_floor: str) -> list[Violation]:
     return problems
 
 
-def require_portable(root: Path, *, cell_id: str, glibc_floor: str) -> None:
+def wrong_machine(files: dict[str, elfinfo.ElfFile], arch: str | None) -> list[Violation]:
+    """Every ELF file (object files and static archives' members aside) whose header's
+    ``e_machine`` is not the architecture's (features.arch); nothing when arch is None."""
+    expected = fa.arch_named(arch) if arch is not None else None
+    if arch is not None and expected is None:
+        return [Violation(file=".", problem=f"cpmatrix knows no architecture {arch!r}")]
+    if expected is None:
+        return []
+    return [
+        Violation(
+            file=name,
+            problem=f"is {fa.machine_name(info.e_machine)} (ELF e_machine {info.e_machine}), "
+            f"not {expected.name} ({expected.elf_machine})",
+        )
+        for name, info in files.items()
+        if info.e_machine != expected.elf_machine
+    ]
+
+
+def require_portable(
+    root: Path, *, cell_id: str, glibc_floor: str, arch: str | None = None
+) -> None:
     """Raise ArtifactError naming every file and library that breaks the rule."""
-    problems = check_tree(root, glibc_floor=glibc_floor)
+    problems = check_tree(root, glibc_floor=glibc_floor, arch=arch)
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in problems[:40])
         more = f"\n  … and {len(problems) - 40} more" if len(problems) > 40 else ""
@@ -113,4 +137,4 @@ def gate(cell: Cell, paths: CellPaths) -> None:
     outside the tree, is refused here."""
     floor = cell.platform.glibc_floor
     if cell.platform.os == "linux" and floor is not None:
-        require_portable(paths.install, cell_id=cell.id, glibc_floor=floor)
+        require_portable(paths.install, cell_id=cell.id, glibc_floor=floor, arch=cell.platform.arch)

@@ -17,6 +17,7 @@ from typing import Any
 from cpmatrix.bench import chart, claims, compare, published, report, scaling_report, stability
 from cpmatrix.bench.columns import Column, check_unique
 from cpmatrix.bench.compare import SuiteTable
+from cpmatrix.bench.emulated import refuse_emulated
 from cpmatrix.bench.pyperformance import DEFAULT_BENCHMARKS
 from cpmatrix.bench.runner import ColumnResult, run_columns
 from cpmatrix.bench.suites import Settings, Suite
@@ -63,6 +64,7 @@ def run(request: Request) -> Outputs:
             hint="give --python/--variants, --interpreter, --column or --preset",
         )
     check_unique(request.columns)
+    refuse_emulated(request.columns)
     baseline = baseline_of(request.columns, request.baseline)
     workers = request.max_workers or os.cpu_count() or 1
     stopwatch = console.Stopwatch()

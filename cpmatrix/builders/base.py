@@ -134,8 +134,10 @@ def commands(
             tree=f"{destdir}{prefix}",
             dbgsym=f"{destdir}/{portable.DBGSYM_DIR}",
         )
+    cross = sysroot.cross if sysroot is not None else None
+    cross_args = cross.configure_arguments() if cross is not None else ()
     return Commands(
-        configure=(f"{source_dir}/configure", f"--prefix={prefix}", *args),
+        configure=(f"{source_dir}/configure", f"--prefix={prefix}", *args, *cross_args),
         configure_env=tuple(env),
         make=("make", f"-j{max(1, jobs)}"),
         install=("make", "install", f"DESTDIR={destdir}", f"COMPILEALL_OPTS=-j{max(1, jobs)}"),

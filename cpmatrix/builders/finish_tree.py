@@ -41,6 +41,9 @@ BUNDLE_DIR = "lib/cpmatrix-libs"
 ELF_MAGIC = b"\x7fELF"
 LOADABLE = (2, 3)
 """ELF types the loader maps (ET_EXEC, ET_DYN); object files (``config-3.X/python.o``) are not."""
+BINUTILS_PREFIX = [""]
+"""``strip``/``objcopy`` of the tree's architecture: ``aarch64-linux-gnu-`` in a cross build
+(the builder's own binutils read x86_64 only); set once by --binutils-prefix."""
 BUILD_ID = re.compile(r"Build ID:\s*([0-9a-f]+)")
 
 
@@ -277,17 +280,23 @@ def split_debug(tree: Path, dbgsym: Path) -> list[dict[str, str]]:
     for path in elf_files(tree) + objects:
         relative = str(path.relative_to(tree))
         if path.suffix in (".a", ".o"):
-            run("strip", "--strip-debug", str(path))
+            run(f"{BINUTILS_PREFIX[0]}strip", "--strip-debug", str(path))
             continue
         if has_debug_info(path):
             ident = build_id(path)
             name = f".build-id/{ident[:2]}/{ident[2:]}.debug" if ident else f"{relative}.debug"
             out = dbgsym / name
             out.parent.mkdir(parents=True, exist_ok=True)
-            run("objcopy", "--only-keep-debug", "--compress-debug-sections", str(path), str(out))
+            run(
+                f"{BINUTILS_PREFIX[0]}objcopy",
+                "--only-keep-debug",
+                "--compress-debug-sections",
+                str(path),
+                str(out),
+            )
             out.chmod(0o644)
             written.append({"file": relative, "debug": name, "build_id": ident or ""})
-        run("strip", "--strip-unneeded", str(path))
+        run(f"{BINUTILS_PREFIX[0]}strip", "--strip-unneeded", str(path))
     return written
 
 
@@ -298,7 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dbgsym", type=Path, required=True, help="where .debug files go")
     parser.add_argument("--report", type=Path, required=True, help="JSON written here")
     parser.add_argument("--facts", type=Path, required=True, help="JSON from cpmatrix (see Facts)")
+    parser.add_argument(
+        "--binutils-prefix", default="", help="cross binutils (aarch64-linux-gnu-): strip, objcopy"
+    )
     args = parser.parse_args(argv)
+    BINUTILS_PREFIX[0] = args.binutils_prefix
     facts = Facts.from_json(args.facts.read_text(encoding="utf-8"))
     bundled = bundle(args.tree, args.sysroot, facts)
     sanitized = sanitize(args.tree, str(args.sysroot))

@@ -33,6 +33,26 @@ BUNDLE_DIR = finish_tree.BUNDLE_DIR
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Cross:
+    """A cross build: configure's --build/--host, the native interpreter of the same release
+    that runs the build's Python steps, and the target's cross binutils (features.arch)."""
+
+    build: str
+    host: str
+    build_python: str
+    """Its path as the build sees it (the native cell's install tree, mounted read-only)."""
+    configure_cache: tuple[tuple[str, str], ...] = ()
+    """configure's answers to run-time tests it cannot run for another architecture."""
+
+    def configure_arguments(self) -> tuple[str, ...]:
+        return (
+            f"--build={self.build}",
+            f"--host={self.host}",
+            f"--with-build-python={self.build_python}",
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Sysroot:
     """Where a runner's sysroot is, as the build sees it."""
 
@@ -40,6 +60,8 @@ class Sysroot:
     runtime_libraries: str = SYSROOT_RUNTIME
     compiler: str = SYSROOT_CC
     """Where the cell needs no particular compiler (see features.toolchains.SYSROOT_CC)."""
+    cross: Cross | None = None
+    """Set when the sysroot is another architecture's: clang gets ``--target``."""
 
     def configure_env(self, cc: str) -> tuple[tuple[str, str], ...]:
         """A bare CC, --sysroot in CPPFLAGS and LDFLAGS, pkg-config confined to the sysroot.
@@ -50,7 +72,11 @@ class Sysroot:
         ran its profile task and then compiled without the profile (3.13.5, 2026-12-02).
         """
         pkgconfig = ":".join(f"{self.path}/{d}" for d in debian.PKGCONFIG_DIRS)
+        if self.cross is not None:
+            # no "/" in it: CC_BASENAME stays the clang word (see above)
+            cc = f"{cc} --target={self.cross.host}"
         return (
+            *(self.cross.configure_cache if self.cross is not None else ()),
             ("CC", cc),
             ("CPPFLAGS", f"--sysroot={self.path}"),
             ("LDFLAGS", f"--sysroot={self.path}"),
@@ -73,6 +99,7 @@ class Sysroot:
             f"{work_dir}/{REPORT_NAME}",
             "--facts",
             f"{work_dir}/{FACTS_NAME}",
+            *(("--binutils-prefix", f"{self.cross.host}-") if self.cross is not None else ()),
         )
 
 

@@ -66,11 +66,17 @@ def _lock(name: str) -> FileLock:
     return FileLock(str(locks / f"{name.replace(':', '_').replace('/', '_')}.lock"))
 
 
-def base_image(suite: str = debian.BUILDER_SUITE, *, bootstrap: bool = False) -> ImageRef:
+def base_image(
+    suite: str = debian.BUILDER_SUITE, *, bootstrap: bool = False, arch: str = ""
+) -> ImageRef:
     """``debian:<suite>-slim`` if present, else pulled, else bootstrapped from the host's mirror.
 
-    With bootstrap=True the debootstrap path is taken whatever is present.
+    With bootstrap=True the debootstrap path is taken whatever is present. With a Debian
+    ``arch`` other than the host's (``arm64``), always ``debootstrap --arch``, tagged
+    ``<suite>-<arch>``: its binaries run under qemu-user (verify.emulation checks that first).
     """
+    if arch:
+        return _foreign_base_image(suite, arch)
     client = engine()
     official = f"debian:{suite}-slim"
     bootstrapped = f"{BOOTSTRAP_REPOSITORY}:{suite}"
@@ -88,6 +94,19 @@ def base_image(suite: str = debian.BUILDER_SUITE, *, bootstrap: bool = False) ->
         mirror = debian_mirror()
         console.info(f"base image: bootstrapping Debian {suite} from {mirror} (debootstrap)")
         return _bootstrap(client, suite, mirror, bootstrapped)
+
+
+def _foreign_base_image(suite: str, arch: str) -> ImageRef:
+    client = engine()
+    tag = f"{BOOTSTRAP_REPOSITORY}:{suite}-{arch}"
+    with _lock(tag):
+        image_id = _local(client, tag)
+        if image_id is not None:
+            console.detail(f"base image {tag} is on this machine")
+            return ImageRef(tag=tag, id=image_id, how="local")
+        mirror = debian_mirror()
+        console.info(f"base image: bootstrapping Debian {suite} {arch} from {mirror}")
+        return _bootstrap(client, suite, mirror, tag, arch=arch)
 
 
 def _try_pull(tag: str) -> ImageRef | None:
@@ -132,7 +151,7 @@ def security_mirror(mirror: str) -> str:
     return f"{mirror.rstrip('/')}-security"
 
 
-def _bootstrap(client: Any, suite: str, mirror: str, tag: str) -> ImageRef:
+def _bootstrap(client: Any, suite: str, mirror: str, tag: str, *, arch: str = "") -> ImageRef:
     if shutil.which("debootstrap") is None:
         raise EnvironmentProblem(
             "no Debian base image is available and debootstrap is not installed",
@@ -141,7 +160,8 @@ def _bootstrap(client: Any, suite: str, mirror: str, tag: str) -> ImageRef:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="cpmatrix-rootfs-") as scratch:
         root = Path(scratch) / "root"
-        command = ["debootstrap", "--variant=minbase", suite, str(root), mirror]
+        arch_option = [f"--arch={arch}"] if arch else []
+        command = ["debootstrap", "--variant=minbase", *arch_option, suite, str(root), mirror]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise EnvironmentProblem(
@@ -196,9 +216,10 @@ def builder_image(*, rebuild_base: bool = False) -> ImageRef:
     return _build(tag, dockerfile, base, what="builder image", buildargs=extra)
 
 
-def debian_image_with(suite: str, packages: Sequence[str]) -> ImageRef:
-    """A Debian base plus apt packages (e.g. sid with python3.14 python3.15)."""
-    base = base_image(suite)
+def debian_image_with(suite: str, packages: Sequence[str], *, arch: str = "") -> ImageRef:
+    """A Debian base plus apt packages (e.g. sid with python3.14 python3.15); with a Debian
+    ``arch`` (``arm64``), on that architecture's base (apt runs under qemu-user)."""
+    base = base_image(suite, arch=arch)
     options = " ".join(apt_options(suite))
     names = " ".join(sorted(set(packages)))
     dockerfile = (
@@ -208,7 +229,7 @@ def debian_image_with(suite: str, packages: Sequence[str]) -> ImageRef:
         f" && apt-get {options} install -y --no-install-recommends {names}"
         " && rm -rf /var/lib/apt/lists/*\n"
     ).encode()
-    tag = f"{DEBIAN_REPOSITORY}:{suite}-{_digest(dockerfile, base.id)}"
+    tag = f"{DEBIAN_REPOSITORY}:{suite}{'-' + arch if arch else ''}-{_digest(dockerfile, base.id)}"
     return _build(tag, dockerfile, base, what=f"Debian {suite} image with {names}")
 
 

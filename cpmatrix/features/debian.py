@@ -146,3 +146,11 @@ def support_ended(package: str, release: str, today: str) -> tuple[SupportEnd, .
     """Each support that ended on or before ``today`` (ISO date) for a bundled package."""
     ends = [UPSTREAM_SUPPORT.get(package), RELEASE_SUPPORT.get(release)]
     return tuple(end for end in ends if end is not None and end.ended <= today)
+
+
+WORKBENCH_PACKAGES = ("build-essential", "pkg-config")
+"""A team's build machine beyond the base system: what the team-work proof installs, and what
+the image an emulated interpreter is verified in after its build has (one image serves both)."""
+EMULATED_VERIFY_SUITE = "bookworm"
+"""The Debian release of the image an emulated (qemu-user) interpreter is verified in after its
+build; its consumers are then proven in every release of its platform, as on x86_64."""

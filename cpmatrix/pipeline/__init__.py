@@ -114,11 +114,38 @@ def prepare_source(cell: Cell, options: Options) -> Source:
 
 
 def run(cells: Sequence[Cell], options: Options) -> list[CellOutcome]:
-    """Build every cell; raise only for problems that stop all of them (no engine, bad option)."""
+    """Build every cell; raise only for problems that stop all of them (no engine, bad option).
+
+    A Linux cell of an architecture this machine neither runs nor cross-builds is refused
+    before any work; cross cells build after the native cells, and after the native build
+    python each needs (built unverified when it was not asked for), see builders.cross."""
+    from cpmatrix.builders import cross
+
+    cross.refuse_unbuildable(list(cells))
+    rounds = cross.rounds(cells)
+    if len(rounds) == 1:
+        return _run_round(cells, options)
+    outcomes: list[CellOutcome] = []
+    for group, verify in rounds:
+        if group:
+            outcomes += _run_round(group, options if verify else _unverified(options))
+    return outcomes
+
+
+def _unverified(options: Options) -> Options:
+    from dataclasses import replace
+
+    return replace(options, verify=False)
+
+
+def _run_round(cells: Sequence[Cell], options: Options) -> list[CellOutcome]:
+    from cpmatrix.builders import cross
+
     kinds = {cell.id: builder_kind(cell, options) for cell in cells}
     chosen = {kind: builders.builder_for(kind) for kind in dict.fromkeys(kinds.values())}
     for builder in chosen.values():
         builder.check_environment()
+    crossed = cross.cross_builders(cells)
     trees: dict[str, Source | SourceError] = {}
     for cell in cells:
         key = str(cell.python.release)
@@ -137,7 +164,8 @@ def run(cells: Sequence[Cell], options: Options) -> list[CellOutcome]:
         tree = trees[str(cell.python.release)]
         if isinstance(tree, SourceError):
             return _failed(cell, tree, 0.0, log=None)
-        return run_cell(cell, chosen[kinds[cell.id]], tree, options, plan.jobs_per_cell)
+        builder = crossed.get(cell.id) or chosen[kinds[cell.id]]
+        return run_cell(cell, builder, tree, options, plan.jobs_per_cell)
 
     with sigterm_as_interrupt():
         if plan.workers == 1:

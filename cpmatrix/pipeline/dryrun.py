@@ -29,6 +29,8 @@ class PlannedCell:
     toolchain_problem: str
     """Empty when the builder runs here and every tool the cell needs is found."""
     source: Availability
+    how: str = ""
+    """How it would build when not natively: ``cross-built (clang --target=…)``."""
 
     @property
     def would_build(self) -> bool:
@@ -106,6 +108,7 @@ def plan(cells: Sequence[Cell], options: Options) -> list[PlannedCell]:
         sources = {key: future.result() for key, future in found.items()}
     problems: dict[str, str] = {}
     tools: dict[str, tuple[fx.Tool, ...]] = {}
+    hows = _cross_plans(cells, problems)
     for cell in cells:
         try:
             tools[cell.id] = _tools(cell, kinds[cell.id])
@@ -125,9 +128,24 @@ def plan(cells: Sequence[Cell], options: Options) -> list[PlannedCell]:
             or problems.get(cell.id)
             or missing_piece(tools[cell.id], outputs[kinds[cell.id]]),
             source=sources[str(cell.python.release)],
+            how=hows.get(cell.id, ""),
         )
         for cell in cells
     ]
+
+
+def _cross_plans(cells: Sequence[Cell], problems: dict[str, str]) -> dict[str, str]:
+    """builders.cross's plan per Linux cell: refusals into ``problems``, cross builds named."""
+    from cpmatrix.builders import cross
+
+    hows: dict[str, str] = {}
+    for cell in cells:
+        planned = cross.plan(cell)
+        if planned.refused:
+            problems[cell.id] = planned.reason
+        elif planned.how == "cross" and planned.target is not None:
+            hows[cell.id] = f"cross-built (clang --target={planned.target.triple})"
+    return hows
 
 
 def report(planned: Sequence[PlannedCell]) -> str:
@@ -136,7 +154,14 @@ def report(planned: Sequence[PlannedCell]) -> str:
     lines = [
         console.table(
             ("cell", "would build", "source"),
-            [[p.cell.id, p.toolchain_problem or "yes", p.source.how] for p in reachable],
+            [
+                [
+                    p.cell.id,
+                    p.toolchain_problem or ("yes, " + p.how if p.how else "yes"),
+                    p.source.how,
+                ]
+                for p in reachable
+            ],
         )
         if reachable
         else "no selected cell has a source here"

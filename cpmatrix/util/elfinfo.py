@@ -70,6 +70,9 @@ class ElfFile:
     """DT_RUNPATH (or the older DT_RPATH) entries, ``$ORIGIN`` unexpanded."""
     hardening: Hardening | None = None
     """For files the loader maps (with program headers); None for object files."""
+    e_machine: int = 0
+    """The ELF header's ``e_machine`` as a number (EM_X86_64 = 62, EM_AARCH64 = 183): what the
+    gate compares with the platform's architecture (features.arch)."""
 
     @property
     def glibc(self) -> tuple[int, ...] | None:
@@ -275,6 +278,7 @@ def parse(data: bytes) -> ElfFile:
         versions=tuple(versions),
         runpath=dynamic.runpath,
         hardening=_hardening(_segments(elf), dynamic),
+        e_machine=machine,
     )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from cpmatrix.engine.containers import Completed, Container, ContainerSpec, Mount
+from cpmatrix.features import debian
 from cpmatrix.util import console, elfinfo
 from cpmatrix.util.errors import EnvironmentProblem
 from cpmatrix.util.signals import sigint_default_in_children
@@ -62,6 +63,9 @@ class Target:
     cap_add: tuple[str, ...] = CAPABILITIES
     setup: tuple[tuple[str, ...], ...] = ()
     """Commands run once in the container before anything is probed (unpacking an artifact)."""
+    timeout_factor: float = 1.0
+    """Every command's timeout is multiplied by it: qemu-user runs an emulated interpreter
+    several times slower (verify.emulation); what passes or fails is decided as before."""
 
     @property
     def label(self) -> str:
@@ -111,6 +115,9 @@ def local_target(interpreter: Path, *, where: Where = "auto", description: str =
     interpreter = interpreter.absolute()
     tree = interpreter.parent.parent if interpreter.parent.name == "bin" else interpreter.parent
     use_builder = where == "builder"
+    foreign = foreign_arch(interpreter) if where == "auto" else None
+    if foreign is not None:
+        return emulated_target(interpreter, tree, foreign, description=description)
     if where == "auto":
         native, why = runs_on_host(interpreter)
         use_builder = not native
@@ -124,6 +131,45 @@ def local_target(interpreter: Path, *, where: Where = "auto", description: str =
     mount = Mount(source=tree, target=str(tree), read_only=True)
     return Target(
         interpreter=str(interpreter), image=image, mounts=(mount,), description=description
+    )
+
+
+def foreign_arch(interpreter: Path) -> str | None:
+    """The interpreter's architecture when this machine runs it only under emulation."""
+    from cpmatrix.features import arch as fa
+    from cpmatrix.verify import emulation
+
+    try:
+        info = elfinfo.read(interpreter)
+    except (OSError, elfinfo.NotElf):
+        return None
+    if info is None:
+        return None
+    name = fa.machine_name(info.e_machine)
+    return name if emulation.needed(name) else None
+
+
+def emulated_target(interpreter: Path, tree: Path, arch: str, *, description: str) -> Target:
+    """An interpreter of another architecture in a tree here: verified under qemu-user in a
+    Debian image of its architecture (``debian.EMULATED_VERIFY_SUITE``) with a compiler, as the
+    builder image has one (the smoke tier's test_ctypes finds libc through gcc or ld), refused
+    first if that cannot run."""
+    from cpmatrix.engine.image import debian_image_with
+    from cpmatrix.features import arch as fa
+    from cpmatrix.verify import emulation
+
+    how = emulation.require(arch)
+    target = fa.arch_named(arch)
+    assert target is not None
+    suite, packages = debian.EMULATED_VERIFY_SUITE, debian.WORKBENCH_PACKAGES
+    image = debian_image_with(suite, packages, arch=target.debian).tag
+    console.info(f"{interpreter} is {arch}: verifying it in {image}, {how.words}")
+    return Target(
+        interpreter=str(interpreter),
+        image=image,
+        mounts=(Mount(source=tree, target=str(tree), read_only=True),),
+        description=description,
+        timeout_factor=emulation.TIMEOUT_FACTOR,
     )
 
 
@@ -256,8 +302,9 @@ def _kill_tree(process: subprocess.Popen[bytes]) -> None:
 class ContainerPlace:
     """Runs commands in a container; the scratch directory lives inside it."""
 
-    def __init__(self, box: Container, image: str) -> None:
+    def __init__(self, box: Container, image: str, timeout_factor: float = 1.0) -> None:
         self.box = box
+        self.timeout_factor = timeout_factor
         self.label = f"container of {image}, {box.spec.network_words}"
         self.scratch = f"{SCRATCH_IN_CONTAINER}-{uuid.uuid4().hex[:8]}"
         box.run(["mkdir", "-p", self.scratch], timeout=60)
@@ -265,7 +312,8 @@ class ContainerPlace:
     def run(
         self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float
     ) -> Completed:
-        done = self.box.run(argv, env=dict(env or {}), timeout=timeout, workdir=self.scratch)
+        limit = timeout * self.timeout_factor
+        done = self.box.run(argv, env=dict(env or {}), timeout=limit, workdir=self.scratch)
         return Completed(
             exit_code=done.exit_code,
             output=done.output,
@@ -302,11 +350,11 @@ def open_place(target: Target) -> Iterator[Place]:
     )
     with Container(spec) as box:
         for argv in target.setup:
-            done = box.run(argv, timeout=SETUP_TIMEOUT_SECONDS)
+            done = box.run(argv, timeout=SETUP_TIMEOUT_SECONDS * target.timeout_factor)
             if not done.ok:
                 raise EnvironmentProblem(
                     f"preparing {target.label} failed: `{' '.join(argv)}` "
                     f"(exit {done.exit_code}): {done.output.strip()[-500:]}",
                     hint=f"the image {target.image} needs tar and gzip (every Debian base has)",
                 )
-        yield ContainerPlace(box, target.image)
+        yield ContainerPlace(box, target.image, target.timeout_factor)
