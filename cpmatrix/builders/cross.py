@@ -25,22 +25,11 @@ from cpmatrix.builders.docker import (
     take_back,
 )
 from cpmatrix.engine.containers import Container, Mount
-from cpmatrix.engine.image import (
-    ImageRef,
-    _build,
-    _digest,
-    base_image,
-    builder_image,
-    debian_mirror,
-    security_mirror,
-)
+from cpmatrix.engine.image import ImageRef, cross_image
 from cpmatrix.features import arch as fa
-from cpmatrix.features.debian import SYSROOT_SUITE
 from cpmatrix.matrix import Cell, Variant, layout
 from cpmatrix.util.errors import BuildFailed, UsageError
 
-CROSS_DOCKERFILE = layout.PROJECT_ROOT / "docker" / "Dockerfile.cross"
-CROSS_REPOSITORY = "cpmatrix-cross"
 BUILD_PYTHON_MOUNT = "/build-python"
 
 
@@ -84,27 +73,6 @@ def build_python_cell(cell: Cell, machine: str | None = None) -> Cell:
     )
 
 
-def cross_image(target: fa.Arch, *, builder: ImageRef | None = None) -> ImageRef:
-    """The builder image plus the target's sysroot and cross binutils, tagged by its inputs."""
-    base = builder or builder_image()
-    sysroot = base_image(SYSROOT_SUITE)
-    dockerfile = CROSS_DOCKERFILE.read_bytes()
-    tag = f"{CROSS_REPOSITORY}:{target.name}-{_digest(dockerfile, base.id, sysroot.id)}"
-    native = fa.arch_named(host_machine())
-    mirror = debian_mirror()
-    args = {
-        "SYSROOT_IMAGE": sysroot.tag,
-        "DEBIAN_MIRROR": mirror,
-        "DEBIAN_SECURITY_MIRROR": security_mirror(mirror),
-        "TARGET_DEB_ARCH": target.debian,
-        "TARGET_TRIPLE": target.triple,
-        "BUILD_TRIPLE": native.triple if native is not None else "",
-    }
-    return _build(
-        tag, dockerfile, base, what=f"cross builder image ({target.name})", buildargs=args
-    )
-
-
 def cross_sysroot(target: fa.Arch, build: fa.Arch, build_python: str) -> portable.Sysroot:
     """The Sysroot a cross cell builds against (pure: what the container sees)."""
     return portable.Sysroot(
@@ -137,7 +105,7 @@ class CrossDockerBuilder(DockerBuilder):
 
     def image(self) -> ImageRef:
         if self._image is None:
-            self._image = cross_image(self.target)
+            self._image = cross_image(self.target, fa.arch_named(host_machine()))
         return self._image
 
     def build(self, request: BuildRequest) -> BuildResult:

@@ -24,6 +24,7 @@ import docker.errors
 from filelock import FileLock
 
 from cpmatrix.engine.containers import engine
+from cpmatrix.features import arch as fa
 from cpmatrix.features import debian
 from cpmatrix.matrix import layout
 from cpmatrix.sources import aptsources
@@ -34,6 +35,8 @@ How = Literal["local", "pulled", "bootstrapped", "cached", "built"]
 DOCKERFILE = layout.PROJECT_ROOT / "docker" / "Dockerfile"
 BOOTSTRAP_REPOSITORY = "cpmatrix-base"
 BUILDER_REPOSITORY = "cpmatrix-builder"
+CROSS_DOCKERFILE = layout.PROJECT_ROOT / "docker" / "Dockerfile.cross"
+CROSS_REPOSITORY = "cpmatrix-cross"
 DEBIAN_REPOSITORY = "cpmatrix-debian"
 PULL_TIMEOUT_SECONDS = 30
 
@@ -214,6 +217,29 @@ def builder_image(*, rebuild_base: bool = False) -> ImageRef:
         "DEBIAN_SECURITY_MIRROR": security_mirror(mirror),
     }
     return _build(tag, dockerfile, base, what="builder image", buildargs=extra)
+
+
+def cross_image(
+    target: fa.Arch, native: fa.Arch | None, *, builder: ImageRef | None = None
+) -> ImageRef:
+    """The builder image plus the target's sysroot and cross binutils (``docker/Dockerfile.cross``)
+    for a build on ``native``, tagged by its inputs."""
+    base = builder or builder_image()
+    sysroot = base_image(debian.SYSROOT_SUITE)
+    dockerfile = CROSS_DOCKERFILE.read_bytes()
+    tag = f"{CROSS_REPOSITORY}:{target.name}-{_digest(dockerfile, base.id, sysroot.id)}"
+    mirror = debian_mirror()
+    args = {
+        "SYSROOT_IMAGE": sysroot.tag,
+        "DEBIAN_MIRROR": mirror,
+        "DEBIAN_SECURITY_MIRROR": security_mirror(mirror),
+        "TARGET_DEB_ARCH": target.debian,
+        "TARGET_TRIPLE": target.triple,
+        "BUILD_TRIPLE": native.triple if native is not None else "",
+    }
+    return _build(
+        tag, dockerfile, base, what=f"cross builder image ({target.name})", buildargs=args
+    )
 
 
 def debian_image_with(suite: str, packages: Sequence[str], *, arch: str = "") -> ImageRef:
