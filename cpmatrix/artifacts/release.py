@@ -92,7 +92,7 @@ def prove(cell: Cell, paths: CellPaths, staged: Staged) -> Proven:
     refuse_failed(cell, paths, results)
     proven_on: list[Mapping[str, Any]] = [r.record() for r in results]
     times = [ProofTime(place=r.consumer.name, seconds=r.report.seconds) for r in results]
-    # the team-work proof is not run under emulation yet (see README, linux-aarch64)
+    # the team-work proof runs natively only, not yet under qemu-user (docs/portable-linux.md)
     if cell.platform.consumers and all(r.consumer.how == "native" for r in results):
         work = prove_team_work(cell, paths, archive)
         proven_on.append(work.record())

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cpmatrix.features import debian
 from cpmatrix.matrix import matrixfile
 from cpmatrix.util.errors import ConfigError
 
@@ -31,6 +32,15 @@ def line_of(text: str, needle: str) -> int:
 
 def test_the_real_matrix_validates() -> None:
     assert matrixfile.load().pythons
+
+
+def test_the_linux_glibc_floors_are_the_sysroots_glibc() -> None:
+    """matrix.yaml says what glibc a Linux artifact needs; the builder links against the
+    features' sysroot suite, whose glibc is that floor. The two must not drift apart."""
+    platforms = matrixfile.load().platforms
+    floors = {p.name: p.glibc_floor for p in platforms.values() if p.builder == "docker"}
+    assert floors
+    assert set(floors.values()) == {debian.SUITE_GLIBC[debian.SYSROOT_SUITE]}, floors
 
 
 def test_yaml_syntax_error(tmp_path: Path) -> None:
