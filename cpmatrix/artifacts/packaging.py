@@ -204,7 +204,8 @@ def _stage_copy(item: StagedFile, publication: publish.Publication) -> None:
 
 
 def extract(archive: Path, into: Path) -> Path:
-    """Unpack an artifact (for consumers and tests) with :mod:`cpmatrix.safetar`; its top dir."""
+    """Unpack an artifact (for consumers and tests) with :mod:`cpmatrix.util.safetar`; its top
+    directory."""
     into.mkdir(parents=True, exist_ok=True)
     try:
         return safetar.extract(archive, into)

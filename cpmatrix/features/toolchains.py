@@ -3,7 +3,7 @@
 Every toolchain question is answered here: the C compiler, the LLVM major (for the JIT's
 stencils and for the tail-call interpreter's clang), the Debian packages, the Homebrew formula,
 the Chocolatey package and the Visual Studio toolset. ``ci.py``, the builders and the
-on-paper check of the workflows (``cpmatrix/toolcheck.py``) all ask these functions.
+on-paper check of the workflows (``cpmatrix/matrix/toolcheck.py``) all ask these functions.
 """
 
 from __future__ import annotations

@@ -129,7 +129,7 @@ class Doc:
 
     def name(self, node: yaml.Node, what: str) -> str:
         """A plain value that becomes part of a file name: the one character class and length
-        bound of :mod:`cpmatrix.names`."""
+        bound of :mod:`cpmatrix.util.names`."""
         text = self.text(node, what)
         problem = names.problem(text)
         if problem is not None:

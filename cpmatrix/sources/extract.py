@@ -1,4 +1,4 @@
-"""A CPython source tarball extracted by :mod:`cpmatrix.safetar` and checked to be CPython.
+"""A CPython source tarball extracted by :mod:`cpmatrix.util.safetar` and checked to be CPython.
 
 Extraction goes to a scratch directory; the caller renames it into place only when complete.
 """

@@ -1,6 +1,6 @@
 """Publishing is a transaction: killed at any step, dist/ is the old one or the new one.
 
-A real packaging process is SIGKILLed at every fault point it passes (cpmatrix.faults), and
+A real packaging process is SIGKILLed at every fault point it passes (cpmatrix.util.faults), and
 at an archive entry; then the index check (what ``invoke index --check`` runs) must find dist/
 consistent and holding exactly the old files or exactly the new. A real full disk (a tmpfs)
 must give an error naming the path and leave nothing new.

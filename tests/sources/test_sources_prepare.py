@@ -150,7 +150,8 @@ def test_ctrl_c_during_extraction_leaves_no_tree(tmp_path: Path, cpython_source:
     real = SourceCache.default().slot(python.sha256) / python.tarball_name
     cache = tmp_path / "cache"
     code = (
-        "from cpmatrix import matrixfile; from cpmatrix.sources import SourceCache, prepare; "
+        "from cpmatrix.matrix import matrixfile; "
+        "from cpmatrix.sources import SourceCache, prepare; "
         f"from pathlib import Path; prepare(matrixfile.load().python('3.13'), source={str(real)!r},"
         f" cache=SourceCache(Path({str(cache)!r})))"
     )
