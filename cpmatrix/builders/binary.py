@@ -12,7 +12,7 @@ so their names live only in ``.symtab`` and are gone once the binary is stripped
 count is None and a count recorded at build time must stand in.
 
 Like probe.py this file is shipped on its own, so it reads ELF with nothing but ``struct``
-(``cpmatrix.util.elfinfo`` answers other questions, on the host side). It prints one JSON object.
+(``cpmatrix.elfinfo`` answers other questions, on the host side). It prints one JSON object.
 """
 
 from __future__ import annotations
