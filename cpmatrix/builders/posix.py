@@ -2,7 +2,10 @@
 or Linux with ``--builder=native``).
 
 The JIT's LLVM is found the way CPython's CI finds it: ``clang-N`` on Linux's PATH; on macOS
-Homebrew's keg-only ``llvm@N``, whose ``bin`` is put first on PATH (Apple's clang is rejected).
+Homebrew's keg-only ``llvm@N``, which Tools/jit asks ``brew --prefix`` for. The keg's ``bin`` goes
+on PATH only when its clang compiles the interpreter (the tail-call cells): otherwise configure
+would take the keg's ``llvm-profdata`` for Apple clang's profiles, whose raw format must match
+the compiler's LLVM exactly, and a PGO build would fail (issue #25).
 """
 
 from __future__ import annotations
@@ -47,9 +50,10 @@ def llvm_major_needed(cell: Cell) -> int | None:
     return base.toolchain(cell).llvm_major
 
 
-def macos_environment(llvm_prefix: str | None, path: str) -> dict[str, str]:
-    """PATH with the keg's bin first, so configure and Tools/jit find its clang."""
-    return {"PATH": f"{llvm_prefix}/bin:{path}"} if llvm_prefix else {}
+def macos_environment(llvm_prefix: str | None, path: str, *, keg_compiles: bool) -> dict[str, str]:
+    """PATH with the keg's bin first when its clang compiles the cell (configure then takes its
+    llvm-ar and llvm-profdata too); otherwise Apple clang and Xcode's tools, as CPython's CI."""
+    return {"PATH": f"{llvm_prefix}/bin:{path}"} if llvm_prefix and keg_compiles else {}
 
 
 def brew_prefix(llvm_major: int) -> str:
@@ -129,7 +133,8 @@ class NativeBuilder:
         if cell.platform.os == "macos":
             major = llvm_major_needed(cell)
             prefix = brew_prefix(major) if major is not None else None
-            env = macos_environment(prefix, os.environ.get("PATH", ""))
+            keg_compiles = base.toolchain(cell).cc is not None
+            env = macos_environment(prefix, os.environ.get("PATH", ""), keg_compiles=keg_compiles)
             if major is not None and prefix is not None:
                 extra = macos_llvm_tools(major, prefix)
         elif LINUX_CCACHE_WRAPPERS.is_dir() and shutil.which("ccache"):

@@ -22,7 +22,7 @@ FILTER_HELP = {
     "python": "CPython minors or releases, comma-separated (3.13,3.14)",
     "variant": "variant names or +-joined features, comma-separated (jit,freethreaded+tailcall)",
     "platform": "platform names, comma-separated (linux-x86_64)",
-    "profile": "release, optimized or debug, comma-separated",
+    "profile": "release, optimized or debug, comma-separated (default: the matrix's profiles)",
     "matrix": MATRIX_HELP,
 }
 """The options as filters of the matrix (``invoke matrix``)."""
@@ -30,7 +30,8 @@ ONE_CELL_HELP = {
     "python": "CPython minor or release from matrix.yaml (default: the newest)",
     "variant": "variant name or +-joined features (default: default)",
     "platform": "platform name (default: this machine's)",
-    "profile": "release (default), optimized or debug",
+    "profile": "release (default: the quick local build), optimized (PGO + LTO, what the "
+    "matrix publishes) or debug",
 }
 HELP = {
     **{

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cpmatrix.builders import posix
+from cpmatrix.builders import base, posix
 from cpmatrix.matrix import Matrix
 from cpmatrix.matrix.matrixfile import load
 
@@ -29,10 +29,22 @@ def test_llvm_major_for_macos_cells(model: Matrix, python: str, variant: str, ma
     assert posix.llvm_major_needed(cell) == major
 
 
-def test_keg_bin_goes_first_on_path() -> None:
-    env = posix.macos_environment("/opt/homebrew/opt/llvm@18", "/usr/bin:/bin")
-    assert env == {"PATH": "/opt/homebrew/opt/llvm@18/bin:/usr/bin:/bin"}
-    assert posix.macos_environment(None, "/usr/bin") == {}
+def test_keg_bin_goes_first_on_path_only_when_its_clang_compiles() -> None:
+    """A JIT cell compiles with Apple clang: the keg's llvm-profdata on PATH would be taken for
+    Apple clang's profiles and fail the PGO merge (raw profile versions must match)."""
+    keg = "/opt/homebrew/opt/llvm@19"
+    env = posix.macos_environment(keg, "/usr/bin:/bin", keg_compiles=True)
+    assert env == {"PATH": "/opt/homebrew/opt/llvm@19/bin:/usr/bin:/bin"}
+    assert posix.macos_environment(keg, "/usr/bin", keg_compiles=False) == {}
+    assert posix.macos_environment(None, "/usr/bin", keg_compiles=True) == {}
+
+
+@pytest.mark.parametrize(("variant", "keg_compiles"), [("jit", False), ("tailcall", True)])
+def test_only_the_tail_call_cells_compile_with_the_kegs_clang(
+    model: Matrix, variant: str, keg_compiles: bool
+) -> None:
+    cell = model.cell(python="3.14", variant=variant, platform="macos-arm64", profile="optimized")
+    assert (base.toolchain(cell).cc is not None) is keg_compiles
 
 
 def test_keg_tools_are_checked_by_full_path() -> None:

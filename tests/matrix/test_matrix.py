@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -87,14 +88,20 @@ class TestExpansion:
     def test_whole_matrix_skips_impossible_cells_with_reasons(self, model: Matrix) -> None:
         resolution = model.expand(Selection())
         ids = {cell.id for cell in resolution.cells}
-        assert "cpython-3.13.5-jit-linux-x86_64" in ids
+        assert "cpython-3.13.5-jit-linux-x86_64-optimized" in ids
         assert not any("3.13.5-tailcall" in i for i in ids)
         reasons = {s.description: s.reason for s in resolution.skipped}
-        assert "tailcall needs CPython 3.14+" in reasons["3.13.5 tailcall linux-x86_64 release"]
+        assert "tailcall needs CPython 3.14+" in reasons["3.13.5 tailcall linux-x86_64 optimized"]
         assert (
             "noremotedebug needs CPython 3.14+"
-            in reasons["3.13.5 noremotedebug windows-x64 release"]
+            in reasons["3.13.5 noremotedebug windows-x64 optimized"]
         )
+
+    def test_every_published_cell_is_optimized(self, model: Matrix) -> None:
+        """Teams get PGO + LTO (issue #25); `release` is the quick local profile."""
+        cells = model.expand(Selection()).cells
+        assert cells and {c.profile for c in cells} == {"optimized"}
+        assert {c.platform.os for c in cells} == {"linux", "macos", "windows"}
 
     def test_every_cell_is_buildable_and_unique(self, model: Matrix) -> None:
         cells = model.expand(Selection()).cells
@@ -104,14 +111,20 @@ class TestExpansion:
 
     def test_excludes_apply(self, model: Matrix) -> None:
         ids = {c.id for c in model.expand(Selection()).cells}
-        assert "cpython-3.14.5-jit-off-linux-x86_64" in ids
-        assert "cpython-3.14.5-jit-off-windows-x64" not in ids
-        assert "cpython-3.14.5-jit-off-macos-arm64" not in ids
+        assert "cpython-3.14.5-jit-off-linux-x86_64-optimized" in ids
+        assert "cpython-3.14.5-jit-off-windows-x64-optimized" not in ids
+        assert "cpython-3.14.5-jit-off-macos-arm64-optimized" not in ids
 
-    def test_includes_add_cells(self, model: Matrix) -> None:
-        ids = {c.id for c in model.expand(Selection()).cells}
-        assert "cpython-3.14.5-tailcall-linux-x86_64-optimized" in ids
+    def test_includes_add_cells(self, tmp_path: Path) -> None:
+        text = matrixfile.DEFAULT_MATRIX.read_text(encoding="utf-8").replace(
+            "  profiles: [optimized]\n",
+            "  profiles: [optimized]\n  include:\n"
+            '    - {python: "3.13", variant: default, platform: linux-x86_64, profile: debug}\n',
+        )
+        (tmp_path / "matrix.yaml").write_text(text)
+        ids = {c.id for c in matrixfile.load(tmp_path / "matrix.yaml").expand(Selection()).cells}
         assert "cpython-3.13.5-default-linux-x86_64-debug" in ids
+        assert "cpython-3.13.5-default-linux-x86_64-optimized" in ids
 
     def test_filters_narrow(self, model: Matrix) -> None:
         selection = model.selection(
@@ -119,8 +132,8 @@ class TestExpansion:
         )
         ids = sorted(c.id for c in model.expand(selection).cells)
         assert ids == [
-            "cpython-3.13.5-freethreaded-linux-x86_64",
-            "cpython-3.13.5-jit-linux-x86_64",
+            "cpython-3.13.5-freethreaded-linux-x86_64-optimized",
+            "cpython-3.13.5-jit-linux-x86_64-optimized",
         ]
 
     def test_a_filter_outside_the_listed_values_widens_that_axis(self, model: Matrix) -> None:
@@ -128,7 +141,7 @@ class TestExpansion:
             python="3.14", variant="jit-interpreter", platform="linux-x86_64"
         )
         assert [c.id for c in model.expand(selection).cells] == [
-            "cpython-3.14.5-jit-interpreter-linux-x86_64"
+            "cpython-3.14.5-jit-interpreter-linux-x86_64-optimized"
         ]
 
     def test_every_platform_has_runner_and_builder(self, model: Matrix) -> None:

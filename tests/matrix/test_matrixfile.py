@@ -153,7 +153,8 @@ def test_matrix_naming_an_unknown_variant(tmp_path: Path) -> None:
 
 def test_include_must_name_one_whole_cell(tmp_path: Path) -> None:
     text = edited(
-        '    - {python: "3.13", variant: default, platform: linux-x86_64, profile: debug}\n',
+        "  profiles: [optimized]\n",
+        "  profiles: [optimized]\n  include:\n"
         '    - {python: "3.13", variant: default, platform: linux-x86_64}\n',
     )
     assert "an include names one cell" in refused(text, tmp_path)

@@ -68,10 +68,10 @@ def test_a_package_removed_from_the_image_fails_naming_the_cells(
     image = edited(tmp_path, with_llvm_21(tmp_path), "clang-19 llvm-19", "")
     results = toolcheck.check(cells, Provisioning(dockerfile=image, workflow=COMMITTED.workflow))
     missing = missing_by_cell(results)
-    assert missing["cpython-3.14.5-jit-linux-x86_64"] == {"apt clang-19", "apt llvm-19"}
-    assert missing["cpython-3.14.5-tailcall-linux-aarch64"] == {"apt clang-19"}
+    assert missing["cpython-3.14.5-jit-linux-x86_64-optimized"] == {"apt clang-19", "apt llvm-19"}
+    assert missing["cpython-3.14.5-tailcall-linux-aarch64-optimized"] == {"apt clang-19"}
     assert all(".14." in cell for cell in missing)
-    named = r"cpython-3\.14\.5-jit-linux-x86_64: apt clang-19"
+    named = r"cpython-3\.14\.5-jit-linux-x86_64-optimized: apt clang-19"
     with pytest.raises(EnvironmentProblem, match=named):
         toolcheck.require_all(results)
 
@@ -84,8 +84,8 @@ def test_a_package_removed_from_the_workflow_fails_naming_the_cells(
     )
     where = Provisioning(dockerfile=with_llvm_21(tmp_path), workflow=workflow)
     missing = missing_by_cell(toolcheck.check(cells, where))
-    assert missing["cpython-3.14.5-tailcall-macos-arm64"] == {"brew llvm@19"}
-    assert missing["cpython-3.15.0-jit-macos-x86_64"] == {"brew llvm@21"}
+    assert missing["cpython-3.14.5-tailcall-macos-arm64-optimized"] == {"brew llvm@19"}
+    assert missing["cpython-3.15.0-jit-macos-x86_64-optimized"] == {"brew llvm@21"}
     assert all("-macos-" in cell for cell in missing)
 
 
@@ -95,8 +95,10 @@ def test_the_chocolatey_step_gives_windows_jit_cells_their_llvm(
     workflow = edited(tmp_path, COMMITTED.workflow, "runner.os == 'Windows'", "runner.os == 'x'")
     where = Provisioning(dockerfile=with_llvm_21(tmp_path), workflow=workflow)
     missing = missing_by_cell(toolcheck.check(cells, where))
-    assert missing["cpython-3.13.5-jit-windows-arm64"] == {"choco llvm@18"}
-    assert "cpython-3.14.5-tailcall-windows-x64" not in missing  # ClangCL: Visual Studio's
+    assert missing["cpython-3.13.5-jit-windows-arm64-optimized"] == {"choco llvm@18"}
+    assert (
+        "cpython-3.14.5-tailcall-windows-x64-optimized" not in missing
+    )  # ClangCL: Visual Studio's
 
 
 def test_a_condition_it_cannot_read_is_an_error(cells: tuple[Cell, ...], tmp_path: Path) -> None:
@@ -148,7 +150,8 @@ def test_an_optimized_docker_cell_needs_the_profile_runtime_of_its_clang(
 ) -> None:
     image = edited(tmp_path, COMMITTED.dockerfile, "libclang-rt-19-dev libclang-rt-21-dev", "")
     results = toolcheck.check(cells, Provisioning(dockerfile=image, workflow=COMMITTED.workflow))
-    assert missing_by_cell(results) == {
-        "cpython-3.14.5-tailcall-linux-x86_64-optimized": {"apt libclang-rt-19-dev"},
-        "cpython-3.15.0-tailcall-linux-x86_64-optimized": {"apt libclang-rt-21-dev"},
-    }
+    missing = missing_by_cell(results)
+    assert missing["cpython-3.13.5-default-linux-x86_64-optimized"] == {"apt libclang-rt-19-dev"}
+    assert missing["cpython-3.15.0-tailcall-linux-aarch64-optimized"] == {"apt libclang-rt-21-dev"}
+    linux = {c.id for c in cells if c.platform.builder == "docker"}
+    assert set(missing) == linux  # every published Linux cell is PGO-built
