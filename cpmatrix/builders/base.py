@@ -22,8 +22,20 @@ from cpmatrix.matrix import BuilderKind, Cell
 from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.util.errors import BuildFailed, EnvironmentProblem
 
-Phase = Literal["preflight", "configure", "compile", "install", "portable"]
-PHASES: tuple[Phase, ...] = ("preflight", "configure", "compile", "install", "portable")
+Phase = Literal[
+    "preflight", "configure", "instrument", "profile-task", "compile", "install", "portable"
+]
+PHASES: tuple[Phase, ...] = (
+    "preflight",
+    "configure",
+    "instrument",
+    "profile-task",
+    "compile",
+    "install",
+    "portable",
+)
+"""In order; ``instrument`` and ``profile-task`` only in a PGO build (features.PGO_MAKE_TARGETS)."""
+PGO_PHASES: tuple[Phase, Phase] = ("instrument", "profile-task")
 LOG_TAIL_LINES = 30
 PREFIX_ROOT = "/opt/cpmatrix"
 """Where the interpreter believes it lives. Without --enable-shared CPython finds its stdlib
@@ -90,6 +102,9 @@ class Commands:
     prefix: str
     finish: tuple[str, ...] | None = None
     """The portable phase (bundle libraries, sanitize sysconfig, split debug info), if any."""
+    pgo: tuple[tuple[Phase, tuple[str, ...]], ...] = ()
+    """A PGO build's instrumented build and profile task, before ``make`` rebuilds with the
+    profile; empty otherwise."""
 
 
 def prefix_for(cell: Cell) -> str:
@@ -143,6 +158,18 @@ def commands(
         install=("make", "install", f"DESTDIR={destdir}", f"COMPILEALL_OPTS=-j{max(1, jobs)}"),
         prefix=prefix,
         finish=finish,
+        pgo=pgo_steps(cell, jobs),
+    )
+
+
+def pgo_steps(cell: Cell, jobs: int) -> tuple[tuple[Phase, tuple[str, ...]], ...]:
+    """CPython's instrumented build and profile task, two timed phases of their own."""
+    if cell.profile != "optimized":
+        return ()
+    targets = fx.PGO_MAKE_TARGETS
+    return tuple(
+        (phase, ("make", f"-j{max(1, jobs)}", target))
+        for phase, target in zip(PGO_PHASES, targets, strict=True)
     )
 
 

@@ -1,6 +1,6 @@
 """Make a staged CPython install tree portable; runs where the build ran, standard library only.
 
-Three steps, each needed for an artifact that other teams can run with nothing installed:
+Five steps, each needed for an artifact that other teams can run with nothing installed:
 
 1. **bundle**: every shared library an ELF file in the tree needs, other than glibc, libgcc_s and
    the loader, is copied from the sysroot the build linked against into ``lib/cpmatrix-libs/``
@@ -12,7 +12,11 @@ Three steps, each needed for an artifact that other teams can run with nothing i
 3. **relocate**: what a consumer's build reads names the consumer's compilers and finds the
    prefix wherever the tree is unpacked; console scripts start the interpreter beside them
    (:mod:`cpmatrix.builders.relocate`).
-4. **split**: every ELF file's debug information goes to ``<dbgsym>/.build-id/xx/rest.debug``
+4. **native**: an LTO build leaves LLVM bitcode in the static libpython and ``python.o``, which a
+   team's gcc and GNU ld cannot link ("file format not recognized" when embedding); each bitcode
+   member is compiled to machine code by the build's clang (the profile's branch weights are in
+   the bitcode), so what a team embeds links with any toolchain.
+5. **split**: every ELF file's debug information goes to ``<dbgsym>/.build-id/xx/rest.debug``
    (gdb's and perf's layout) and the file itself is stripped (``--strip-unneeded``; static
    archives and object files, ``lib/libpython3.X.a`` included, ``--strip-debug``). The copy of
    the static libpython in ``config-3.X/`` becomes a symlink to ``lib/`` when they are equal.
@@ -35,7 +39,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.builders import relocate
+from cpmatrix.builders import native_code, relocate
+from cpmatrix.builders.native_code import archive_members
 
 BUNDLE_DIR = "lib/cpmatrix-libs"
 ELF_MAGIC = b"\x7fELF"
@@ -61,25 +66,6 @@ def elf_type(path: Path) -> int | None:
 def is_elf(path: Path) -> bool:
     """A file the loader maps: what bundling, the gate and --strip-unneeded are about."""
     return elf_type(path) in LOADABLE
-
-
-AR_MAGIC = b"!<arch>\n"
-AR_HEADER = 60
-
-
-def archive_members(path: Path) -> list[bytes]:
-    """The first bytes of each member of a static archive (``ar``), its symbol and name tables
-    left out."""
-    heads = []
-    with path.open("rb") as handle:
-        if handle.read(len(AR_MAGIC)) != AR_MAGIC:
-            return []
-        while len(header := handle.read(AR_HEADER)) == AR_HEADER:
-            name, size = header[:16].strip(), int(header[48:58].strip() or 0)
-            body = handle.read(size + size % 2)
-            if name not in (b"/", b"//", b"/SYM64/"):
-                heads.append(body[:4])
-    return heads
 
 
 def holds_elf_objects(path: Path) -> bool:
@@ -316,11 +302,15 @@ def main(argv: list[str] | None = None) -> int:
     bundled = bundle(args.tree, args.sysroot, facts)
     sanitized = sanitize(args.tree, str(args.sysroot))
     relocated = relocate.relocate(args.tree)
+    used = relocated.get("build_used")
+    compiler = str(used.get("CC") or "cc").split()[0] if isinstance(used, dict) else "cc"
+    native = native_code.native_static_code(args.tree, compiler, f"{BINUTILS_PREFIX[0]}ar")
     debug_files = split_debug(args.tree, args.dbgsym)
     result = {
         "bundled": bundled,
         "sanitized": sanitized,
         "relocated": relocated,
+        "native": native,
         "linked": link_duplicate_archives(args.tree),
         "debug_files": debug_files,
     }

@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmatrix.builders import finish_tree, relocate
+from cpmatrix.builders import finish_tree, native_code, relocate
 from cpmatrix.features import debian
 from cpmatrix.features.portability import HOST_LIBRARIES
 from cpmatrix.features.toolchains import SYSROOT_CC
@@ -122,6 +122,7 @@ def script_files() -> dict[str, bytes]:
         "cpmatrix/__init__.py": b"",
         "cpmatrix/builders/__init__.py": b"",
         "cpmatrix/builders/relocate.py": Path(relocate.__file__).read_bytes(),
+        "cpmatrix/builders/native_code.py": Path(native_code.__file__).read_bytes(),
     }
 
 

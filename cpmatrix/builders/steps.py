@@ -242,12 +242,13 @@ def execute(
 def _phases(
     commands: base.Commands, paths: CellPaths
 ) -> list[tuple[Phase, tuple[str, ...], dict[str, str]]]:
-    """configure, compile, install, then (Linux) the portable finish with its scripts written
-    into the work directory."""
+    """configure, (PGO) instrument and profile-task, compile, install, then (Linux) the
+    portable finish with its scripts written into the work directory."""
     # Hash-checked .pyc files stay valid in an archive whose mtimes are normalised.
     install_env = {"SOURCE_DATE_EPOCH": str(source_date_epoch())}
     phases: list[tuple[Phase, tuple[str, ...], dict[str, str]]] = [
         ("configure", commands.configure, dict(commands.configure_env)),
+        *((phase, argv, {}) for phase, argv in commands.pgo),
         ("compile", commands.make, {}),
         ("install", commands.install, install_env),
     ]

@@ -119,6 +119,13 @@ fails with EROFS on the read-only ``/src/Lib`` (6 errors in test_pickle; since 3
 profile task fails the build: ``make: *** profile-run-stamp Error 2``, 3.13.5, 2026-12-02)."""
 
 
+PGO_MAKE_TARGETS = ("profile-gen-stamp", "profile-run-stamp")
+"""The first two steps of CPython's ``profile-opt`` target, run one by one so each is timed and
+shown: a clean instrumented build, then PROFILE_TASK (``-m test --pgo``: the 43 tests of
+``Lib/test/libregrtest/pgo.py``) and the profile merge. A plain ``make`` then does only the
+PGO + LTO rebuild: its stamp files say the first two are done (Makefile.pre.in, 3.13-3.15)."""
+
+
 def why_impossible(
     version: Version, features: frozenset[Feature], os: OS, profile: Profile
 ) -> str | None:

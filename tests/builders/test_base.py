@@ -65,6 +65,20 @@ def test_tailcall_uses_clang_19_and_optimized_adds_pgo_lto(model: Matrix) -> Non
     assert steps.prefix.endswith("cpython-3.14.5-tailcall-linux-x86_64-optimized")
 
 
+def test_a_pgo_build_runs_the_instrumented_build_and_profile_task_as_their_own_phases(
+    model: Matrix,
+) -> None:
+    """So the profile task's time is measured and shown (issue #25), not hidden in compile."""
+    steps = compose(model, "3.13", "freethreaded", profile="optimized")
+    assert steps.pgo == (
+        ("instrument", ("make", "-j3", "profile-gen-stamp")),
+        ("profile-task", ("make", "-j3", "profile-run-stamp")),
+    )
+    assert steps.make == ("make", "-j3")
+    assert compose(model, "3.13", "freethreaded").pgo == ()
+    assert compose(model, "3.13", "default", profile="debug").pgo == ()
+
+
 def test_315_jit_passes_llvm_version(model: Matrix) -> None:
     assert compose(model, "3.15", "jit").configure_env == (("LLVM_VERSION", "21"),)
 
