@@ -174,9 +174,9 @@ def write_reports(paths: CellPaths, results: Sequence[ConsumerResult]) -> None:
 
 def artifact_request(
     archive: Path, model: Matrix, *, image: str | None
-) -> tuple[Cell, tuple[Consumer, ...]]:
-    """``invoke verify --artifact``: the archive's cell (from the manifest beside it) and where
-    to prove it: the image given, else every consumer image of its platform."""
+) -> tuple[Cell, tuple[Consumer, ...], Mapping[str, Any]]:
+    """``invoke verify --artifact``: the archive's cell (from the manifest beside it), where to
+    prove it (the image given, else every consumer image of its platform), and the manifest."""
     if not archive.is_file():
         raise UsageError(f"--artifact {archive} does not exist")
     beside = manifest.manifest_beside(archive)
@@ -194,13 +194,13 @@ def artifact_request(
         profile=str(data["profile"]),
     )
     if image:
-        return cell, (Consumer(name=image, image=image),)
+        return cell, (Consumer(name=image, image=image),), data
     if not cell.platform.consumers:
         raise UsageError(
             f"{cell.platform.name} names no consumer images in matrix.yaml",
             hint="give --image IMAGE, or add consumers: [...] to the platform",
         )
-    return cell, consumer_images(cell.platform.consumers, arch=cell.platform.arch)
+    return cell, consumer_images(cell.platform.consumers, arch=cell.platform.arch), data
 
 
 ARTIFACT_LIMITS = safetar.Limits(
@@ -235,8 +235,11 @@ def prove(
     interpreter: str,
     expect: Expectation,
     consumers: Sequence[Consumer],
+    recorded: Mapping[str, Any] | None = None,
 ) -> tuple[ConsumerResult, ...]:
-    """Verify the unpacked artifact in each consumer image (checks only, no stdlib tier)."""
+    """Verify the unpacked artifact in each consumer image (checks only, no stdlib tier).
+    ``recorded``: build-time evidence the shipped tree no longer shows (verify.recorded_evidence).
+    """
     from cpmatrix import verify
 
     results = []
@@ -246,7 +249,7 @@ def prove(
             archive, top=top, interpreter=interpreter, image=consumer.image, timeout_factor=factor
         )
         with console.group(f"prove {top} on bare {consumer.name}"):
-            report = verify.run(target, expect, tiers=())
+            report = verify.run(target, expect, tiers=(), recorded=recorded)
             console.info(report.summary())
         results.append(ConsumerResult(consumer=consumer, report=report))
     return tuple(results)
@@ -256,11 +259,14 @@ def verify_archive(
     archive: Path, model: Matrix, *, image: str | None
 ) -> tuple[ConsumerResult, ...]:
     """``invoke verify --artifact``: the archive proven where :func:`artifact_request` says."""
-    cell, where = artifact_request(archive, model, image=image)
+    from cpmatrix import verify
+
+    cell, where, described = artifact_request(archive, model, image=image)
     return prove(
         archive,
         top=cell.id,
         interpreter=manifest.interpreter_path(cell),
         expect=Expectation.of_cell(cell),
         consumers=where,
+        recorded=verify.profile_evidence(described),
     )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cpmatrix import verify
 from cpmatrix.artifacts import consumers, packaging, validate
 from cpmatrix.artifacts.cache import Artifact, ContentKey
 from cpmatrix.artifacts.manifest import interpreter_path
@@ -87,6 +88,7 @@ def prove(cell: Cell, paths: CellPaths, staged: Staged) -> Proven:
         interpreter=interpreter_path(cell),
         expect=Expectation.of_cell(cell),
         consumers=consumers.consumer_images(cell.platform.consumers, arch=cell.platform.arch),
+        recorded=verify.recorded_evidence(paths.record),
     )
     consumers.write_reports(paths, results)
     refuse_failed(cell, paths, results)

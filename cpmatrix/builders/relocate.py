@@ -47,6 +47,10 @@ CLANG_PROFILE_VARS = (
     "LLVM_PROF_MERGER",
 )
 """CPython's own PGO steps with clang's tools: nothing a consumer runs; emptied."""
+PROFILE_EVIDENCE_VARS = ("PGO_PROF_GEN_FLAG", "PY_CFLAGS_NODIST", "PY_LDFLAGS_NODIST")
+"""What proves the build profile (features.proofs.OPTIMIZATION_VARIABLES; a test keeps the two
+equal): emptied or made gcc-safe here, so their build-time values go to the build record, where
+the verifier reads them (issue #25)."""
 TRAMPOLINE = (
     '#!/bin/sh\n\'\'\'exec\' "$(dirname -- "$(realpath -- "$0")")/{name}" "$0" "$@"\n\' \'\'\'\n'
 )
@@ -90,7 +94,7 @@ def sysconfigdata(text: str) -> tuple[str, dict[str, str], str]:
     assigned = [n for n in tree.body if isinstance(n, ast.Assign)]
     values = ast.literal_eval(assigned[0].value)
     compilers = compiler_words(str(values.get("CC", "")), str(values.get("CXX", "")))
-    kept = (*COMPILER_VARS, "CONFIG_ARGS", "LIBM")
+    kept = (*COMPILER_VARS, "CONFIG_ARGS", "LIBM", *PROFILE_EVIDENCE_VARS)
     built = {name: str(values[name]) for name in kept if values.get(name)}
     prefix = str(values["prefix"])
     rewritten = {

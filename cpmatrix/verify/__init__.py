@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from cpmatrix.features import proofs
 from cpmatrix.matrix import Cell, layout
 from cpmatrix.matrix.layout import CellPaths
 from cpmatrix.util import console, jsonfile
@@ -150,7 +151,9 @@ def verify_cell(
 
 def recorded_evidence(record: Path) -> dict[str, Any]:
     """What the build record keeps that the install tree may not show: its ``binary`` entry
-    (:func:`.binary.evidence` of the unstripped files) and Windows' ``buildbat`` command."""
+    (:func:`.binary.evidence` of the unstripped files), Windows' ``buildbat`` command, and the
+    profile's build flags as built (``build_flags``), which the portable phase takes out of the
+    shipped sysconfig for consumers' compilers."""
     try:
         data = jsonfile.read(record, what="build record", error=VerificationFailed)
     except VerificationFailed:
@@ -158,7 +161,18 @@ def recorded_evidence(record: Path) -> dict[str, Any]:
     found = dict(data["binary"]) if isinstance(data.get("binary"), dict) else {}
     if isinstance(data.get("buildbat"), list):
         found["buildbat"] = [str(word) for word in data["buildbat"]]
-    return found
+    return {**found, **profile_evidence(data)}
+
+
+def profile_evidence(build: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile's flags as built, from a build record or a manifest (both keep the portable
+    phase's report: ``portable.relocated.build_used``); empty when neither has them."""
+    portable = build.get("portable")
+    relocated = portable.get("relocated") if isinstance(portable, dict) else None
+    used = relocated.get("build_used") if isinstance(relocated, dict) else None
+    if not isinstance(used, dict):
+        return {}
+    return {"build_flags": {var: str(used.get(var, "")) for var in proofs.OPTIMIZATION_VARIABLES}}
 
 
 PIPELINE_TIERS: tuple[Tier, ...] = ("smoke",)

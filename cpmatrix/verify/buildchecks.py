@@ -162,7 +162,7 @@ def profile_checks(facts: dict[str, Any], expect: Expectation) -> list[Check]:
             set(given) == set(wanted),
         )
     ]
-    flags = facts.get("build_flags", ABSENT)
+    flags = profile_flags(facts)
     if not isinstance(flags, dict):
         return [*checks, make(f"{group}: build flags", group, "read", ABSENT, False)]
     if fx.PGO_SWITCH in wanted:
@@ -189,6 +189,14 @@ def profile_checks(facts: dict[str, Any], expect: Expectation) -> list[Check]:
         )
     )
     return checks
+
+
+def profile_flags(facts: dict[str, Any]) -> object:
+    """The profile's flags as built: the build record's (or manifest's) where the observation
+    carries them, since the portable phase empties the PGO flags and drops clang's
+    ``-flto=thin`` from the shipped sysconfig for consumers' compilers; else sysconfig's."""
+    recorded = facts.get("recorded", {}).get("build_flags")
+    return recorded if isinstance(recorded, dict) else facts.get("build_flags", ABSENT)
 
 
 def buildbat_pgo_check(facts: dict[str, Any], profile: fx.Profile) -> Check:

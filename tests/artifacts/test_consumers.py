@@ -76,6 +76,6 @@ def test_verify_artifact_takes_the_cell_from_the_manifest_and_the_image_given(
         "cache": {},
     }
     (tmp_path / "cpython-3.13.5-jit-linux-x86_64.json").write_text(json.dumps(manifest))
-    cell, where = consumers.artifact_request(archive, matrixfile.load(), image="debian:x")
+    cell, where, _ = consumers.artifact_request(archive, matrixfile.load(), image="debian:x")
     assert cell.id == "cpython-3.13.5-jit-linux-x86_64"
     assert [(c.name, c.image) for c in where] == [("debian:x", "debian:x")]

@@ -103,7 +103,7 @@ def test_only_the_archive_is_mounted(tmp_path: Path) -> None:
 
 def test_a_good_archive_passes(tmp_path: Path) -> None:
     archive = published(tmp_path, archive_bytes({"bin/python3.13": 3}))
-    cell, where = consumers.artifact_request(archive, matrixfile.load(), image="debian:x")
+    cell, where, _ = consumers.artifact_request(archive, matrixfile.load(), image="debian:x")
     assert cell.id == CELL and [c.image for c in where] == ["debian:x"]
 
 

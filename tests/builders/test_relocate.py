@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cpmatrix.builders import relocate
+from cpmatrix.features import proofs
 
 PREFIX = "/opt/cpmatrix/cpython-3.13.5-default-linux-x86_64"
 SYSCONFIG = f"""# system configuration generated and used by the sysconfig module
@@ -210,3 +211,22 @@ def test_the_report_keeps_what_the_build_used(tmp_path: Path) -> None:
     }
     assert report["compilers"] == {"clang-19": "cc", "clang++-19": "c++"}
     assert len(report["files"]) == 6  # type: ignore[arg-type]
+
+
+def test_the_profiles_flags_are_kept_as_built_and_shipped_without_clangs(tmp_path: Path) -> None:
+    """The verifier proves PGO and LTO from the record (#25): the tree drops them."""
+    assert relocate.PROFILE_EVIDENCE_VARS == proofs.OPTIMIZATION_VARIABLES
+    flags = {
+        "PGO_PROF_GEN_FLAG": "-fprofile-instr-generate",
+        "PY_CFLAGS_NODIST": "-std=c11 -flto=thin",
+        "PY_LDFLAGS_NODIST": "-flto=thin -Wl,--thinlto-cache-dir=x",
+    }
+    entries = "".join(f", {k!r}: {v!r}" for k, v in flags.items())
+    text = SYSCONFIG.replace("'SIZEOF_LONG': 8}", f"'SIZEOF_LONG': 8{entries}}}")
+    tree = fake_tree(tmp_path)
+    next(tree.glob("lib/python3.13/_sysconfigdata_*.py")).write_text(text)
+    report = relocate.relocate(tree)
+    used = report["build_used"]
+    assert isinstance(used, dict) and {k: used[k] for k in flags} == flags
+    data = next(tree.glob("lib/python3.13/_sysconfigdata_*.py")).read_text()
+    assert "-fprofile-instr-generate" not in data and "-flto=thin" not in data

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from cpmatrix.features import Profile, Version
+from cpmatrix import verify
+from cpmatrix.builders import relocate
+from cpmatrix.features import Profile, Version, proofs
 from cpmatrix.matrix import matrixfile
 from cpmatrix.verify import evaluate
 from cpmatrix.verify.checks import THREADS_CHECK, threads_check
@@ -245,6 +247,7 @@ named the compiler ``sysroot``, set no PGO flags, and the build was LTO only."""
 PGO_FLAG = "profile: PGO instrumentation flag (sysconfig PGO_PROF_GEN_FLAG)"
 PROFILE_SWITCHES = "profile: configure switches (CONFIG_ARGS)"
 LTO = "profile: -flto in compile and link flags"
+PGO_VARIABLE = proofs.PGO_FLAG_VARIABLE
 
 
 def profile_failures(name: str, profile: Profile | None) -> set[str]:
@@ -276,3 +279,39 @@ def test_a_recorded_build_proves_its_profile_and_no_other(
 def test_an_interpreter_that_claims_no_profile_is_not_judged_on_one(name: str) -> None:
     checks = evaluate(load(name), replace(expectation("default"), profile=None))
     assert not [c for c in checks if c.group == "profile"]
+
+
+def shipped(observation: Observation) -> Observation:
+    """The observation as the shipped, relocated tree gives it: the portable phase empties the
+    PGO flags and drops clang's ``-flto=thin`` for consumers' compilers (builders/relocate)."""
+    facts = {**observation.facts}
+    built = facts["build_flags"]
+    facts["build_flags"] = {
+        var: relocate.neutral(value, {}) for var, value in built.items() if var != PGO_VARIABLE
+    } | {PGO_VARIABLE: ""}
+    return replace(observation, facts=facts)
+
+
+def test_a_shipped_optimized_tree_proves_its_profile_by_the_build_records_flags() -> None:
+    """Issue #25: the first optimized builds after the portable phase failed their profile proof:
+    sysconfig no longer showed the PGO flag nor -flto=thin. The build record keeps them."""
+    built = load(OPTIMIZED)
+    tree = shipped(built)
+    claim = replace(expectation("default", "3.13.5"), profile="optimized")
+    assert failing(tree, claim) >= {PGO_FLAG, LTO}
+    recorded = verify.profile_evidence(
+        {"portable": {"relocated": {"build_used": dict(built.facts["build_flags"])}}}
+    )
+    tree.facts["recorded"] = recorded
+    assert not {c for c in failing(tree, claim) if c.startswith("profile:")}
+    # what the record says is judged like sysconfig: a build without PGO still fails
+    tree.facts["recorded"] = {"build_flags": {**recorded["build_flags"], PGO_VARIABLE: ""}}
+    assert {c for c in failing(tree, claim) if c.startswith("profile:")} == {PGO_FLAG}
+
+
+def test_a_build_record_or_manifest_without_a_portable_report_gives_no_profile_evidence() -> None:
+    assert verify.profile_evidence({}) == {}
+    assert verify.profile_evidence({"portable": None}) == {}
+    assert verify.profile_evidence({"portable": {"relocated": {"build_used": {}}}}) == {
+        "build_flags": dict.fromkeys(proofs.OPTIMIZATION_VARIABLES, "")
+    }
