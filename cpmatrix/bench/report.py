@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cpmatrix import features as fx
-from cpmatrix.bench import causes, claims, claims_report, published, scaling_report
+from cpmatrix.bench import causes, claims, claims_report, likeness, published, scaling_report
 from cpmatrix.bench.columns import Artifact, DebianImage
 from cpmatrix.bench.compare import SuiteTable, table_rows
 from cpmatrix.bench.runner import ColumnResult
@@ -166,6 +166,7 @@ def markdown(report: Report) -> str:
     notes = _column_notes(report)
     if notes:
         parts += ["", *notes]
+    parts += _likeness_markdown(report)
     for table in report.tables:
         headers, rows = table_rows(table)
         parts += ["", f"## {table.tag}", "", console.markdown_table(headers, rows)]
@@ -184,6 +185,29 @@ def markdown(report: Report) -> str:
         "`compare_to.md`); each column's pyperf JSON lies beside this report.",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _builds(report: Report) -> list[tuple[str, likeness.Build]]:
+    return [
+        (r.column.name, likeness.build_of(r.about, report.builds.get(r.column.cell_id or "", {})))
+        for r in report.columns
+    ]
+
+
+def _likeness_markdown(report: Report) -> list[str]:
+    """Profile, compiler, and whether each ratio measures the features alone (issue #25)."""
+    if not report.tables:
+        return []
+    table = likeness.rows(_builds(report), report.tables[0].baseline)
+    return [
+        "",
+        "## What each column is",
+        "",
+        console.markdown_table(likeness.HEADERS, table),
+        "",
+        "A ratio measures a column's features alone only where it is like for like: the same "
+        "release, profile (PGO, LTO) and compiler as the baseline.",
+    ]
 
 
 def _pyperformance_markdown(report: Report) -> list[str]:
@@ -265,12 +289,21 @@ def to_json(report: Report) -> dict[str, Any]:
             for r in report.columns
         ],
         "baseline": report.tables[0].baseline if report.tables else None,
+        "like_for_like": _likeness_json(report),
         "suites": [_table_json(t) for t in report.tables],
         "scaling_speedup_over_serial": {c: dict(v) for c, v in report.scaling.items()},
         "release_claims": None if report.claims is None else claims_report.to_json(report.claims),
         "scaling_causes": {c: scaling_report.causes_json(m) for c, m in report.causes.items()},
         "jit_vs_published": published.jit_json(report.jit) if report.jit else None,
     }
+
+
+def _likeness_json(report: Report) -> list[dict[str, str]] | None:
+    if not report.tables:
+        return None
+    table = likeness.rows(_builds(report), report.tables[0].baseline)
+    keys = ("column", "python", "profile", "compiler", "like_for_like")
+    return [dict(zip(keys, row, strict=True)) for row in table]
 
 
 def _table_json(table: SuiteTable) -> dict[str, Any]:
