@@ -54,10 +54,16 @@ CLANG_PACKAGES = f"clang-{CLANG_MAJOR} llvm-{CLANG_MAJOR} libclang-rt-{CLANG_MAJ
 
 
 def configure_line(variant: str, profile: str) -> str:
-    switches = [*fx.PROFILE_CONFIGURE[profile]]  # type: ignore[index]
-    if variant == "freethreaded":
-        switches.append("--disable-gil")
+    """The documented configure line: the profile's switches and the variant's feature switch
+    from features/ (not our ALWAYS_CONFIGURE nor --with-mimalloc: the docs give neither)."""
+    profiles: dict[str, tuple[str, ...]] = {p: fx.PROFILE_CONFIGURE[p] for p in fx.PROFILES}
+    features = variant_features(variant)
+    switches = [*profiles[profile], *(s for f in features for s in fx.SPECS[f].configure)]
     return " ".join(["./configure", f"--prefix={PREFIX}", *switches])
+
+
+def variant_features(variant: str) -> tuple[fx.Feature, ...]:
+    return (fx.Feature.FREETHREADED,) if variant == "freethreaded" else ()
 
 
 def dockerfile(base: str, tarball: str, *, compiler: str, variant: str, profile: str) -> str:
