@@ -69,6 +69,7 @@ def run(request: Request) -> Outputs:
     workers = request.max_workers or os.cpu_count() or 1
     stopwatch = console.Stopwatch()
     load_at_start = report.machine()["load_average"]
+    busy_at_start = stability.runnable_besides_us()
     partial = request.out_dir.with_name(f"{request.out_dir.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     results = run_columns(
@@ -80,6 +81,7 @@ def run(request: Request) -> Outputs:
         baseline,
         stopwatch.seconds,
         load_at_start=load_at_start,
+        busy_at_start=busy_at_start,
     )
     _publish(partial, request.out_dir)
     final = request.out_dir
@@ -124,6 +126,7 @@ def finish(
     seconds: float,
     *,
     load_at_start: list[float] | None = None,
+    busy_at_start: float | None = None,
 ) -> Outputs:
     """Compare, chart and report from the columns' pyperf files."""
     loaded = {r.column.name: compare.load(r.results) for r in results}
@@ -146,8 +149,9 @@ def finish(
         scaling=scaling,
         seconds=seconds,
         load_at_start=load_at_start,
+        busy_at_start=busy_at_start,
         warnings=stability.warnings(
-            facts["cores"] or 1, load_at_start, facts["load_average"], loaded
+            facts["cores"] or 1, load_at_start, facts["load_average"], loaded, busy_at_start
         ),
         claims=judged,
         causes=scaling_report.scaling_causes(

@@ -72,6 +72,8 @@ class Report:
     scaling: Mapping[str, Mapping[str, float]]
     seconds: float
     load_at_start: Sequence[float] | None = None
+    busy_at_start: float | None = None
+    """Tasks runnable besides the benchmark as it started (None: not known here)."""
     warnings: tuple[str, ...] = ()
     """What makes these numbers less trustworthy (a loaded machine, pyperf's spread)."""
     claims: claims.Evaluation | None = None
@@ -147,8 +149,8 @@ def markdown(report: Report) -> str:
         f"across the columns), {console.elapsed(report.seconds)} in all.",
         "",
         f"**Machine:** {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB memory, "
-        f"{m['kernel']}; load average {list(report.load_at_start or [])} at the start, "
-        f"{m['load_average']} at the end.",
+        f"{m['kernel']}; load average {list(report.load_at_start or [])} at the start"
+        f"{_busy_words(report.busy_at_start)}, {m['load_average']} at the end.",
         "",
         *(f"> **Warning:** {text}\n" for text in report.warnings),
         f"> {NOISE_NOTE}",
@@ -255,12 +257,20 @@ def _column_notes(report: Report) -> list[str]:
     return notes
 
 
+def _busy_words(busy: float | None) -> str:
+    return "" if busy is None else f" ({busy:g} task(s) runnable besides the benchmark)"
+
+
 def to_json(report: Report) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "title": report.title,
         "created": report.created,
-        "machine": {**report.machine, "load_average_at_start": report.load_at_start},
+        "machine": {
+            **report.machine,
+            "load_average_at_start": report.load_at_start,
+            "runnable_besides_at_start": report.busy_at_start,
+        },
         "note": NOISE_NOTE,
         "warnings": list(report.warnings),
         "settings": {

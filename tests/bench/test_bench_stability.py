@@ -24,6 +24,26 @@ def test_load_before_the_run_or_beside_it_at_the_end_is_reported() -> None:
     assert beside is not None and "1.70 besides this run" in beside
 
 
+def test_a_build_that_ended_just_before_the_run_is_not_load_when_nothing_else_runs() -> None:
+    # 2026-12-06: a quiet 41-minute run was called loaded because the 1-minute average still
+    # held the pip install that had ended seconds before it (1.38), with only the run beside it.
+    quiet = stability.load_warning(2, [1.38, 2.19, 1.97], [1.0, 1.0, 1.05], busy_at_start=0.0)
+    assert quiet is None
+    busy = stability.load_warning(2, [1.38, 2.19, 1.97], [1.0, 1.0, 1.05], busy_at_start=2.0)
+    assert busy is not None and "2.0 task(s) runnable besides this run" in busy
+
+
+def test_runnable_tasks_are_read_from_loadavg_without_the_reader(tmp_path: Path) -> None:
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("1.38 2.19 1.97 3/412 30119\n")
+    assert stability.runnable_besides_us(samples=3, interval=0, loadavg=loadavg) == 2.0
+    loadavg.write_text("garbage\n")
+    assert stability.runnable_besides_us(samples=3, interval=0, loadavg=loadavg) is None
+    assert stability.runnable_besides_us(loadavg=tmp_path / "missing") is None
+    here = stability.runnable_besides_us(samples=3, interval=0)
+    assert here is None or here >= 0.0
+
+
 def test_spread_follows_pyperfs_ten_percent_rule_on_recorded_runs() -> None:
     suite = compare.load(DATA / "3.14_JIT_on.json")
     found = stability.unstable({"3.14 JIT on": suite})
