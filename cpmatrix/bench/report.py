@@ -189,18 +189,22 @@ def markdown(report: Report) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _builds(report: Report) -> list[tuple[str, likeness.Build]]:
-    return [
+def _likeness_rows(report: Report) -> list[list[str]] | None:
+    """Per column: profile, compiler, and whether its ratio measures the features alone."""
+    if not report.tables:
+        return None
+    builds = [
         (r.column.name, likeness.build_of(r.about, report.builds.get(r.column.cell_id or "", {})))
         for r in report.columns
     ]
+    return likeness.rows(builds, report.tables[0].baseline)
 
 
 def _likeness_markdown(report: Report) -> list[str]:
-    """Profile, compiler, and whether each ratio measures the features alone (issue #25)."""
-    if not report.tables:
+    """What each column is (issue #25), in the report."""
+    table = _likeness_rows(report)
+    if table is None:
         return []
-    table = likeness.rows(_builds(report), report.tables[0].baseline)
     return [
         "",
         "## What each column is",
@@ -309,9 +313,9 @@ def to_json(report: Report) -> dict[str, Any]:
 
 
 def _likeness_json(report: Report) -> list[dict[str, str]] | None:
-    if not report.tables:
+    table = _likeness_rows(report)
+    if table is None:
         return None
-    table = likeness.rows(_builds(report), report.tables[0].baseline)
     keys = ("column", "python", "profile", "compiler", "like_for_like")
     return [dict(zip(keys, row, strict=True)) for row in table]
 
